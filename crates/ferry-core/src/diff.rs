@@ -1,0 +1,545 @@
+//! Diff: two schemas in, a list of dialect-neutral changes out.
+//!
+//! Renames are never guessed. A table (or column) that disappears while another appears is
+//! an *ambiguity*; [`find_ambiguities`] lists them and the caller answers each one (an
+//! `@renamed` annotation, a flag, or a prompt) through [`Renames`] before calling [`diff`].
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::*;
+
+/// One difference between two schemas. Dialect planners order and render these.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    CreateNamespace(String),
+    DropNamespace(String),
+    CreateEnum(EnumType),
+    DropEnum(EnumType),
+    AlterEnum { from: EnumType, to: EnumType },
+    CreateSequence(Sequence),
+    DropSequence(Sequence),
+    AlterSequence { from: Sequence, to: Sequence },
+    CreateTable(Table),
+    DropTable(Table),
+    AlterTable(TableDiff),
+}
+
+/// Changes to one table that exists on both sides (possibly under a new name).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TableDiff {
+    pub from: Table,
+    pub to: Table,
+    pub changes: Vec<TableChange>,
+}
+
+impl TableDiff {
+    pub fn renamed(&self) -> bool {
+        self.from.name != self.to.name
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableChange {
+    RenameColumn { from: String, to: String },
+    AddColumn(Column),
+    DropColumn(Column),
+    /// `from` carries the old definition under the new name when the column was also renamed.
+    AlterColumn { from: Column, to: Column },
+    DropPrimaryKey(PrimaryKey),
+    AddPrimaryKey(PrimaryKey),
+    DropUnique(UniqueConstraint),
+    AddUnique(UniqueConstraint),
+    DropCheck(CheckConstraint),
+    AddCheck(CheckConstraint),
+    DropForeignKey(ForeignKey),
+    AddForeignKey(ForeignKey),
+    DropIndex(Index),
+    CreateIndex(Index),
+    RenameIndex { from: String, to: String },
+    SetComment { from: Option<String>, to: Option<String> },
+}
+
+/// The caller's answers to rename questions.
+#[derive(Clone, Debug, Default)]
+pub struct Renames {
+    /// new table name → old table name
+    pub tables: BTreeMap<QualifiedName, QualifiedName>,
+    /// (table under its new name, new column) → old column
+    pub columns: BTreeMap<(QualifiedName, String), String>,
+    /// (table under its new name, new index) → old index
+    pub indexes: BTreeMap<(QualifiedName, String), String>,
+    /// Added tables/columns explicitly answered "created, not renamed".
+    pub created_tables: BTreeSet<QualifiedName>,
+    pub created_columns: BTreeSet<(QualifiedName, String)>,
+    /// Answer "created, not renamed" to every remaining question.
+    pub no_rename: bool,
+}
+
+impl Renames {
+    /// Adds the `@renamed` annotations of the target schema. Annotations naming an object
+    /// that does not exist on the source side are ignored: that makes them idempotent
+    /// (the rename already happened).
+    pub fn add_hints(&mut self, from: &Schema, to: &Schema) {
+        for hint in &to.rename_hints {
+            match hint {
+                RenameHint::Table { from: old, to: new } => {
+                    if from.tables.contains_key(old) && !from.tables.contains_key(new) {
+                        self.tables.insert(new.clone(), old.clone());
+                    }
+                }
+                RenameHint::Column {
+                    table,
+                    from: old,
+                    to: new,
+                } => {
+                    let old_table = self.tables.get(table).unwrap_or(table);
+                    if let Some(t) = from.tables.get(old_table) {
+                        if t.column(old).is_some() && t.column(new).is_none() {
+                            self.columns
+                                .insert((table.clone(), new.clone()), old.clone());
+                        }
+                    }
+                }
+                RenameHint::Index {
+                    table,
+                    from: old,
+                    to: new,
+                } => {
+                    let old_table = self.tables.get(table).unwrap_or(table);
+                    if let Some(t) = from.tables.get(old_table) {
+                        if t.indexes.iter().any(|i| &i.name == old)
+                            && !t.indexes.iter().any(|i| &i.name == new)
+                        {
+                            self.indexes.insert((table.clone(), new.clone()), old.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks that every answer names something that exists; returns a message otherwise.
+    pub fn validate(&self, from: &Schema, to: &Schema) -> Result<(), String> {
+        for (new, old) in &self.tables {
+            if !from.tables.contains_key(old) {
+                return Err(format!("cannot rename table {old} to {new}: {old} does not exist"));
+            }
+            if !to.tables.contains_key(new) {
+                return Err(format!(
+                    "cannot rename table {old} to {new}: the target schema has no table {new}"
+                ));
+            }
+            if to.tables.contains_key(old) {
+                return Err(format!(
+                    "cannot rename table {old} to {new}: table {old} still exists in the target schema"
+                ));
+            }
+        }
+        for ((table, new), old) in &self.columns {
+            let old_table = self.tables.get(table).unwrap_or(table);
+            let Some(source) = from.tables.get(old_table) else {
+                return Err(format!("cannot rename column {table}.{old}: no such table"));
+            };
+            if source.column(old).is_none() {
+                return Err(format!(
+                    "cannot rename column '{old}' to '{new}' in {table}: column '{old}' does not exist"
+                ));
+            }
+            let target = to.tables.get(table);
+            if target.and_then(|t| t.column(new)).is_none() {
+                return Err(format!(
+                    "cannot rename column '{old}' to '{new}' in {table}: the target has no column '{new}'"
+                ));
+            }
+            if target.and_then(|t| t.column(old)).is_some() {
+                return Err(format!(
+                    "cannot rename column '{old}' to '{new}' - column '{old}' still exists"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An unanswered "renamed or created?" question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ambiguity {
+    Table {
+        namespace: String,
+        dropped: Vec<String>,
+        added: Vec<String>,
+    },
+    Column {
+        table: QualifiedName,
+        dropped: Vec<String>,
+        added: Vec<String>,
+    },
+}
+
+impl std::fmt::Display for Ambiguity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ambiguity::Table {
+                namespace,
+                dropped,
+                added,
+            } => write!(
+                f,
+                "in schema {namespace}: table(s) {} created while {} dropped: renamed or new?",
+                added.join(", "),
+                dropped.join(", ")
+            ),
+            Ambiguity::Column {
+                table,
+                dropped,
+                added,
+            } => write!(
+                f,
+                "in table {table}: column(s) {} added while {} dropped: renamed or new?",
+                added.join(", "),
+                dropped.join(", ")
+            ),
+        }
+    }
+}
+
+/// Lists the rename questions `renames` leaves open.
+pub fn find_ambiguities(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Ambiguity> {
+    if renames.no_rename {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let renamed_old: BTreeSet<&QualifiedName> = renames.tables.values().collect();
+    let dropped: Vec<&QualifiedName> = from
+        .tables
+        .keys()
+        .filter(|n| !to.tables.contains_key(*n) && !renamed_old.contains(n))
+        .collect();
+    let added: Vec<&QualifiedName> = to
+        .tables
+        .keys()
+        .filter(|n| {
+            !from.tables.contains_key(*n)
+                && !renames.tables.contains_key(*n)
+                && !renames.created_tables.contains(*n)
+        })
+        .collect();
+    let namespaces: BTreeSet<&String> = added.iter().map(|n| &n.schema).collect();
+    for ns in namespaces {
+        let d: Vec<String> = dropped
+            .iter()
+            .filter(|n| &n.schema == ns)
+            .map(|n| n.name.clone())
+            .collect();
+        let a: Vec<String> = added
+            .iter()
+            .filter(|n| &n.schema == ns)
+            .map(|n| n.name.clone())
+            .collect();
+        if !d.is_empty() && !a.is_empty() {
+            out.push(Ambiguity::Table {
+                namespace: ns.clone(),
+                dropped: d,
+                added: a,
+            });
+        }
+    }
+    for (name, target) in &to.tables {
+        let old_name = renames.tables.get(name).unwrap_or(name);
+        let Some(source) = from.tables.get(old_name) else {
+            continue;
+        };
+        let renamed_cols: BTreeSet<&String> = renames
+            .columns
+            .iter()
+            .filter(|((t, _), _)| t == name)
+            .map(|(_, old)| old)
+            .collect();
+        let d: Vec<String> = source
+            .columns
+            .iter()
+            .filter(|c| target.column(&c.name).is_none() && !renamed_cols.contains(&c.name))
+            .map(|c| c.name.clone())
+            .collect();
+        let a: Vec<String> = target
+            .columns
+            .iter()
+            .filter(|c| {
+                let key = (name.clone(), c.name.clone());
+                source.column(&c.name).is_none()
+                    && !renames.columns.contains_key(&key)
+                    && !renames.created_columns.contains(&key)
+            })
+            .map(|c| c.name.clone())
+            .collect();
+        if !d.is_empty() && !a.is_empty() {
+            out.push(Ambiguity::Column {
+                table: name.clone(),
+                dropped: d,
+                added: a,
+            });
+        }
+    }
+    out
+}
+
+/// Computes the changes that turn `from` into `to`, applying `renames`.
+pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
+    let mut changes = Vec::new();
+
+    for ns in to.namespaces.difference(&from.namespaces) {
+        changes.push(Change::CreateNamespace(ns.clone()));
+    }
+
+    for (name, e) in &to.enums {
+        match from.enums.get(name) {
+            None => changes.push(Change::CreateEnum(e.clone())),
+            Some(old) if old != e => changes.push(Change::AlterEnum {
+                from: old.clone(),
+                to: e.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, s) in &to.sequences {
+        match from.sequences.get(name) {
+            None => changes.push(Change::CreateSequence(s.clone())),
+            Some(old) if old != s => changes.push(Change::AlterSequence {
+                from: old.clone(),
+                to: s.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+
+    let renamed_old: BTreeSet<&QualifiedName> = renames.tables.values().collect();
+    for (name, t) in &to.tables {
+        let old_name = renames.tables.get(name).unwrap_or(name);
+        match from.tables.get(old_name) {
+            None => changes.push(Change::CreateTable(t.clone())),
+            Some(old) => {
+                let table_changes = diff_table(old, t, renames);
+                if !table_changes.is_empty() || old.name != t.name {
+                    changes.push(Change::AlterTable(TableDiff {
+                        from: old.clone(),
+                        to: t.clone(),
+                        changes: table_changes,
+                    }));
+                }
+            }
+        }
+    }
+    for (name, t) in &from.tables {
+        if !to.tables.contains_key(name) && !renamed_old.contains(name) {
+            changes.push(Change::DropTable(t.clone()));
+        }
+    }
+    for (name, s) in &from.sequences {
+        if !to.sequences.contains_key(name) {
+            changes.push(Change::DropSequence(s.clone()));
+        }
+    }
+    for (name, e) in &from.enums {
+        if !to.enums.contains_key(name) {
+            changes.push(Change::DropEnum(e.clone()));
+        }
+    }
+    for ns in from.namespaces.difference(&to.namespaces) {
+        changes.push(Change::DropNamespace(ns.clone()));
+    }
+    changes
+}
+
+fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
+    let mut out = Vec::new();
+    let column_renames: BTreeMap<&String, &String> = renames
+        .columns
+        .iter()
+        .filter(|((t, _), _)| *t == to.name)
+        .map(|((_, new), old)| (new, old))
+        .collect();
+    let renamed_old: BTreeSet<&String> = column_renames.values().copied().collect();
+
+    // Columns: renames first, so later steps can refer to the new names.
+    for col in &to.columns {
+        let old_name = column_renames.get(&col.name).copied().unwrap_or(&col.name);
+        match from.column(old_name) {
+            None => out.push(TableChange::AddColumn(col.clone())),
+            Some(old) => {
+                if old.name != col.name {
+                    out.push(TableChange::RenameColumn {
+                        from: old.name.clone(),
+                        to: col.name.clone(),
+                    });
+                }
+                let mut old_renamed = old.clone();
+                old_renamed.name = col.name.clone();
+                if &old_renamed != col {
+                    out.push(TableChange::AlterColumn {
+                        from: old_renamed,
+                        to: col.clone(),
+                    });
+                }
+            }
+        }
+    }
+    for col in &from.columns {
+        if to.column(&col.name).is_none() && !renamed_old.contains(&col.name) {
+            out.push(TableChange::DropColumn(col.clone()));
+        }
+    }
+    // Constraints and indexes refer to columns by name: compare them after applying the
+    // column renames to the old side, so that a rename alone does not rebuild them.
+    let rename_col = |c: &String| -> String {
+        column_renames
+            .iter()
+            .find(|(_, old)| **old == c)
+            .map(|(new, _)| (*new).clone())
+            .unwrap_or_else(|| c.clone())
+    };
+    let old = rename_columns_in(from, &rename_col);
+
+    if old.primary_key != to.primary_key {
+        if let Some(pk) = &old.primary_key {
+            out.push(TableChange::DropPrimaryKey(pk.clone()));
+        }
+        if let Some(pk) = &to.primary_key {
+            out.push(TableChange::AddPrimaryKey(pk.clone()));
+        }
+    }
+    let (drop, add) = unmatched(&old.uniques, &to.uniques);
+    out.extend(drop.into_iter().map(TableChange::DropUnique));
+    out.extend(add.into_iter().map(TableChange::AddUnique));
+    let (drop, add) = unmatched(&old.checks, &to.checks);
+    out.extend(drop.into_iter().map(TableChange::DropCheck));
+    out.extend(add.into_iter().map(TableChange::AddCheck));
+    let (drop, add) = unmatched(&old.foreign_keys, &to.foreign_keys);
+    out.extend(drop.into_iter().map(TableChange::DropForeignKey));
+    out.extend(add.into_iter().map(TableChange::AddForeignKey));
+
+    // Indexes, with index renames (annotations) applied.
+    let index_renames: BTreeMap<&String, &String> = renames
+        .indexes
+        .iter()
+        .filter(|((t, _), _)| *t == to.name)
+        .map(|((_, new), old)| (new, old))
+        .collect();
+    let mut old_indexes = old.indexes.clone();
+    for idx in &mut old_indexes {
+        if let Some((new, _)) = index_renames.iter().find(|(_, o)| ***o == idx.name) {
+            let same = to.indexes.iter().any(|i| &i.name == *new && {
+                let mut renamed = idx.clone();
+                renamed.name = (*new).clone();
+                &renamed == i
+            });
+            if same {
+                out.push(TableChange::RenameIndex {
+                    from: idx.name.clone(),
+                    to: (*new).clone(),
+                });
+                idx.name = (*new).clone();
+            }
+        }
+    }
+    let (drop, add) = unmatched(&old_indexes, &to.indexes);
+    out.extend(drop.into_iter().map(TableChange::DropIndex));
+    out.extend(add.into_iter().map(TableChange::CreateIndex));
+
+    if from.comment != to.comment {
+        out.push(TableChange::SetComment {
+            from: from.comment.clone(),
+            to: to.comment.clone(),
+        });
+    }
+    out
+}
+
+/// Items only on the left, items only on the right (equality is the model's `PartialEq`).
+fn unmatched<T: PartialEq + Clone>(left: &[T], right: &[T]) -> (Vec<T>, Vec<T>) {
+    let only_left = left.iter().filter(|x| !right.contains(x)).cloned().collect();
+    let only_right = right.iter().filter(|x| !left.contains(x)).cloned().collect();
+    (only_left, only_right)
+}
+
+/// A copy of `table` whose constraints and indexes refer to renamed columns by new names.
+fn rename_columns_in(table: &Table, rename: &dyn Fn(&String) -> String) -> Table {
+    let mut t = table.clone();
+    let all = |cols: &mut Vec<String>| cols.iter_mut().for_each(|c| *c = rename(c));
+    if let Some(pk) = &mut t.primary_key {
+        all(&mut pk.columns);
+    }
+    t.uniques.iter_mut().for_each(|u| all(&mut u.columns));
+    t.foreign_keys.iter_mut().for_each(|f| all(&mut f.columns));
+    for idx in &mut t.indexes {
+        all(&mut idx.include);
+        for key in &mut idx.keys {
+            if let IndexTarget::Column(c) = &mut key.target {
+                *c = rename(c);
+            }
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_with(tables: &[(&str, &[&str])]) -> Schema {
+        let mut s = Schema::default();
+        for (name, cols) in tables {
+            let mut t = Table::new(QualifiedName::new("public", *name));
+            for c in *cols {
+                t.columns.push(Column::new(*c, "integer"));
+            }
+            s.tables.insert(t.name.clone(), t);
+        }
+        s
+    }
+
+    #[test]
+    fn dropped_and_added_column_is_ambiguous_until_answered() {
+        let a = schema_with(&[("users", &["id", "name"])]);
+        let b = schema_with(&[("users", &["id", "full_name"])]);
+        let mut renames = Renames::default();
+        let amb = find_ambiguities(&a, &b, &renames);
+        assert_eq!(amb.len(), 1);
+        renames.columns.insert(
+            (QualifiedName::new("public", "users"), "full_name".into()),
+            "name".into(),
+        );
+        assert!(find_ambiguities(&a, &b, &renames).is_empty());
+        let changes = diff(&a, &b, &renames);
+        let Change::AlterTable(td) = &changes[0] else {
+            panic!("expected AlterTable, got {changes:?}")
+        };
+        assert_eq!(
+            td.changes,
+            vec![TableChange::RenameColumn {
+                from: "name".into(),
+                to: "full_name".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn renamed_table_keeps_its_columns() {
+        let a = schema_with(&[("accounts", &["id"])]);
+        let b = schema_with(&[("users", &["id"])]);
+        let mut renames = Renames::default();
+        assert_eq!(find_ambiguities(&a, &b, &renames).len(), 1);
+        renames.tables.insert(
+            QualifiedName::new("public", "users"),
+            QualifiedName::new("public", "accounts"),
+        );
+        let changes = diff(&a, &b, &renames);
+        assert_eq!(changes.len(), 1);
+        assert!(matches!(&changes[0], Change::AlterTable(td) if td.renamed() && td.changes.is_empty()));
+    }
+
+    #[test]
+    fn identical_schemas_have_no_changes() {
+        let a = schema_with(&[("a", &["x", "y"]), ("b", &["z"])]);
+        assert!(diff(&a, &a.clone(), &Renames::default()).is_empty());
+    }
+}

@@ -1,0 +1,13 @@
+//! ferry's shared core: the schema model (IR), the differ, plans, and the traits each
+//! database driver implements. No I/O and no SQL parsing live here.
+
+pub mod dialect;
+pub mod diff;
+pub mod model;
+pub mod plan;
+pub mod url;
+
+pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
+pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
+pub use model::*;
+pub use plan::{Hazard, HazardKind, Plan, Step};

@@ -1,0 +1,316 @@
+//! The schema model (IR): one normalised description of a database schema.
+//!
+//! Loading schema files and inspecting a live database must produce *equal* values for the
+//! same schema; every field here is therefore stored in a canonical form chosen by the
+//! dialect (type names, implicit constraint names, expression keys). The model knows no
+//! database and no file.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A schema-qualified object name. SQLite uses the schema `main`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QualifiedName {
+    pub schema: String,
+    pub name: String,
+}
+
+impl QualifiedName {
+    pub fn new(schema: impl Into<String>, name: impl Into<String>) -> Self {
+        QualifiedName {
+            schema: schema.into(),
+            name: name.into(),
+        }
+    }
+}
+
+impl fmt::Display for QualifiedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.schema, self.name)
+    }
+}
+
+/// A whole database schema, as far as ferry manages it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Schema {
+    /// Namespaces other than the dialect's default one (`public`, `main`).
+    pub namespaces: BTreeSet<String>,
+    pub enums: BTreeMap<QualifiedName, EnumType>,
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    pub tables: BTreeMap<QualifiedName, Table>,
+    /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
+    pub opaque: Vec<OpaqueStatement>,
+    /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
+    pub rename_hints: Vec<RenameHint>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnumType {
+    pub name: QualifiedName,
+    pub values: Vec<String>,
+    pub comment: Option<String>,
+}
+
+/// A sequence. Options left at the dialect's default are `None`, so that a sequence written
+/// with and without its defaults compares equal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    /// Canonical type name; `None` means the dialect default (`bigint`).
+    pub data_type: Option<String>,
+    pub options: SequenceOptions,
+    /// `OWNED BY table.column`.
+    pub owned_by: Option<(QualifiedName, String)>,
+    pub comment: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SequenceOptions {
+    pub start: Option<i64>,
+    pub increment: Option<i64>,
+    pub min_value: Option<i64>,
+    pub max_value: Option<i64>,
+    pub cache: Option<i64>,
+    pub cycle: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub columns: Vec<Column>,
+    pub primary_key: Option<PrimaryKey>,
+    pub uniques: Vec<UniqueConstraint>,
+    pub checks: Vec<CheckConstraint>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub indexes: Vec<Index>,
+    pub comment: Option<String>,
+    /// SQLite `WITHOUT ROWID`.
+    pub without_rowid: bool,
+    /// SQLite `STRICT`.
+    pub strict: bool,
+}
+
+impl Table {
+    pub fn new(name: QualifiedName) -> Self {
+        Table {
+            name,
+            columns: Vec::new(),
+            primary_key: None,
+            uniques: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+            indexes: Vec::new(),
+            comment: None,
+            without_rowid: false,
+            strict: false,
+        }
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_mut(&mut self, name: &str) -> Option<&mut Column> {
+        self.columns.iter_mut().find(|c| c.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Column {
+    pub name: String,
+    /// Canonical type name as the dialect spells it (`integer`, `character varying(40)`,
+    /// `timestamp(3) with time zone`, `text[]`, `"public"."mood"`).
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<Expr>,
+    pub identity: Option<Identity>,
+    /// `GENERATED ALWAYS AS (expr) STORED` (or VIRTUAL on SQLite).
+    pub generated: Option<Generated>,
+    pub collation: Option<String>,
+    pub comment: Option<String>,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, data_type: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            data_type: data_type.into(),
+            not_null: false,
+            default: None,
+            identity: None,
+            generated: None,
+            collation: None,
+            comment: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// `ALWAYS` (true) or `BY DEFAULT` (false).
+    pub always: bool,
+    pub options: SequenceOptions,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Generated {
+    pub expr: Expr,
+    pub stored: bool,
+}
+
+/// An SQL expression (default, check, index expression, predicate).
+///
+/// `sql` is the text to render; `key` is its normalised form, used for comparison, so that
+/// `now()` / `CURRENT_TIMESTAMP`-style spellings and server rewrites (`(0)::numeric`) do not
+/// produce phantom diffs. Equality compares keys only.
+#[derive(Clone, Debug, Eq)]
+pub struct Expr {
+    pub sql: String,
+    pub key: String,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrimaryKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    /// SQLite `AUTOINCREMENT`.
+    pub autoincrement: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Deferrable {
+    #[default]
+    NotDeferrable,
+    InitiallyImmediate,
+    InitiallyDeferred,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UniqueConstraint {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub nulls_not_distinct: bool,
+    pub deferrable: Deferrable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckConstraint {
+    pub name: String,
+    pub expr: Expr,
+    pub no_inherit: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReferentialAction {
+    #[default]
+    NoAction,
+    Restrict,
+    Cascade,
+    SetNull,
+    SetDefault,
+}
+
+impl ReferentialAction {
+    pub fn sql(self) -> &'static str {
+        match self {
+            ReferentialAction::NoAction => "NO ACTION",
+            ReferentialAction::Restrict => "RESTRICT",
+            ReferentialAction::Cascade => "CASCADE",
+            ReferentialAction::SetNull => "SET NULL",
+            ReferentialAction::SetDefault => "SET DEFAULT",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MatchType {
+    #[default]
+    Simple,
+    Full,
+    Partial,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForeignKey {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub ref_table: QualifiedName,
+    pub ref_columns: Vec<String>,
+    pub on_delete: ReferentialAction,
+    pub on_update: ReferentialAction,
+    pub match_type: MatchType,
+    pub deferrable: Deferrable,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Index {
+    pub name: String,
+    pub unique: bool,
+    /// Access method, lower case; `btree` is the default on PostgreSQL, empty on SQLite.
+    pub method: String,
+    pub keys: Vec<IndexKey>,
+    pub include: Vec<String>,
+    pub predicate: Option<Expr>,
+    pub nulls_not_distinct: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IndexTarget {
+    Column(String),
+    Expr(Expr),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexKey {
+    pub target: IndexTarget,
+    pub collation: Option<String>,
+    pub opclass: Option<String>,
+    pub descending: bool,
+    /// Explicit NULLS FIRST / LAST only when it differs from the default for the direction
+    /// (`NULLS LAST` for ASC, `NULLS FIRST` for DESC); `None` otherwise.
+    pub nulls_first: Option<bool>,
+}
+
+impl IndexKey {
+    pub fn column(name: impl Into<String>) -> Self {
+        IndexKey {
+            target: IndexTarget::Column(name.into()),
+            collation: None,
+            opclass: None,
+            descending: false,
+            nulls_first: None,
+        }
+    }
+}
+
+/// A statement ferry keeps but does not understand yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpaqueStatement {
+    pub sql: String,
+    /// Where it came from, e.g. `schema/views.sql:12`.
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RenameHint {
+    Table {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    Column {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    Index {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+}

@@ -1,0 +1,11 @@
+//! Loading: SQL schema files in, the schema model out, with errors that point into the file.
+//!
+//! Statements are split and lexed with sqlparser's tokenizer (so every dialect's quoting,
+//! dollar-quoting and comments are handled) and the DDL ferry models is parsed here by a
+//! small recursive-descent parser. Statements ferry does not model are kept as opaque.
+
+mod expr;
+mod load;
+
+pub use expr::expr;
+pub use load::{load_paths, load_str, LoadError};
