@@ -314,3 +314,31 @@ pub enum RenameHint {
         to: String,
     },
 }
+
+impl SequenceOptions {
+    /// These options with every value that equals PostgreSQL's default for a sequence of
+    /// `data_type` (`smallint`, `integer`, `bigint`) set to `None`, so a sequence written
+    /// with and without its defaults compares equal.
+    pub fn without_defaults(&self, data_type: &str) -> SequenceOptions {
+        let type_max = match data_type {
+            "smallint" => i16::MAX as i64,
+            "integer" => i32::MAX as i64,
+            _ => i64::MAX,
+        };
+        let increment = self.increment.unwrap_or(1);
+        let ascending = increment > 0;
+        let default_min = if ascending { 1 } else { -type_max - 1 };
+        let default_max = if ascending { type_max } else { -1 };
+        let min = self.min_value.unwrap_or(default_min);
+        let max = self.max_value.unwrap_or(default_max);
+        let default_start = if ascending { min } else { max };
+        SequenceOptions {
+            start: self.start.filter(|v| *v != default_start),
+            increment: self.increment.filter(|v| *v != 1),
+            min_value: self.min_value.filter(|v| *v != default_min),
+            max_value: self.max_value.filter(|v| *v != default_max),
+            cache: self.cache.filter(|v| *v != 1),
+            cycle: self.cycle,
+        }
+    }
+}

@@ -1,7 +1,271 @@
+//! Expressions: their canonical comparison key.
+//!
+//! PostgreSQL rewrites what it stores (`price > 0` comes back as `(price > (0)::numeric)`,
+//! `s IN ('a','b')` as `((s)::text = ANY ((ARRAY['a'::character varying, ...])::text[]))`),
+//! so expressions are compared through a key: the expression parsed by sqlparser, with
+//! redundant parentheses, casts of literals and column references, and equivalent forms
+//! folded, then re-printed fully parenthesised. The text itself (`Expr::sql`) is kept as
+//! written for rendering.
+
+use std::ops::ControlFlow;
+
 use ferry_core::{DialectKind, Expr};
+use sqlparser::ast::{self, BinaryOperator, Expr as Ast, UnaryOperator, Value, VisitMut, VisitorMut};
+use sqlparser::dialect::{Dialect as SqlDialect, PostgreSqlDialect, SQLiteDialect};
+use sqlparser::parser::Parser;
 
 /// Builds an [`Expr`] from SQL text: `sql` keeps the text, `key` its normalised form.
 pub fn expr(sql: &str, kind: DialectKind) -> Expr {
-    let _ = kind;
-    todo!("{sql}")
+    let sql = sql.trim();
+    Expr {
+        sql: sql.to_string(),
+        key: key(sql, kind),
+    }
+}
+
+pub(crate) fn sql_dialect(kind: DialectKind) -> &'static dyn SqlDialect {
+    match kind {
+        DialectKind::Postgres => &PostgreSqlDialect {},
+        DialectKind::Sqlite => &SQLiteDialect {},
+    }
+}
+
+fn key(sql: &str, kind: DialectKind) -> String {
+    let parsed = Parser::new(sql_dialect(kind))
+        .try_with_sql(sql)
+        .and_then(|mut p| {
+            let e = p.parse_expr()?;
+            // Trailing tokens mean the parser understood only a prefix.
+            p.expect_token(&sqlparser::tokenizer::Token::EOF)?;
+            Ok(e)
+        });
+    match parsed {
+        Ok(mut e) => {
+            let _ = e.visit(&mut Canonicalize);
+            e.to_string()
+        }
+        // Not understood: fall back to the text with whitespace collapsed, which still
+        // makes two identical spellings equal.
+        Err(_) => sql.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+struct Canonicalize;
+
+impl VisitorMut for Canonicalize {
+    type Break = ();
+
+    fn post_visit_expr(&mut self, e: &mut Ast) -> ControlFlow<()> {
+        // Children are already canonical (post-order), so each rule looks one level down.
+        loop {
+            let replacement = match e {
+                Ast::Nested(inner) => Some((**inner).clone()),
+                Ast::Cast {
+                    kind: ast::CastKind::DoubleColon,
+                    expr,
+                    ..
+                } if is_castable_away(expr) => Some((**expr).clone()),
+                Ast::TypedString(ts) => Some(Ast::Value(ts.value.clone())),
+                Ast::UnaryOp {
+                    op: UnaryOperator::Minus,
+                    expr,
+                } => match &**expr {
+                    Ast::Value(v) => number_of(&v.value)
+                        .map(|n| Ast::value(Value::Number(format!("-{n}"), false))),
+                    _ => None,
+                },
+                Ast::Value(v) => match &v.value {
+                    // PostgreSQL prints negative numeric defaults as '-1'::integer.
+                    Value::SingleQuotedString(s) if looks_numeric(s) => {
+                        Some(Ast::value(Value::Number(s.clone(), false)))
+                    }
+                    _ => None,
+                },
+                Ast::AnyOp {
+                    left,
+                    compare_op: BinaryOperator::Eq,
+                    right,
+                    ..
+                } => array_items(right).map(|list| Ast::InList {
+                    expr: left.clone(),
+                    list,
+                    negated: false,
+                }),
+                Ast::AllOp {
+                    left,
+                    compare_op: BinaryOperator::NotEq,
+                    right,
+                } => array_items(right).map(|list| Ast::InList {
+                    expr: left.clone(),
+                    list,
+                    negated: true,
+                }),
+                Ast::Between {
+                    expr,
+                    negated: false,
+                    low,
+                    high,
+                } => Some(Ast::BinaryOp {
+                    left: Box::new(Ast::BinaryOp {
+                        left: expr.clone(),
+                        op: BinaryOperator::GtEq,
+                        right: low.clone(),
+                    }),
+                    op: BinaryOperator::And,
+                    right: Box::new(Ast::BinaryOp {
+                        left: expr.clone(),
+                        op: BinaryOperator::LtEq,
+                        right: high.clone(),
+                    }),
+                }),
+                Ast::Identifier(id) => {
+                    fold(id);
+                    None
+                }
+                Ast::CompoundIdentifier(ids) => {
+                    ids.iter_mut().for_each(fold);
+                    None
+                }
+                Ast::Function(f) => {
+                    f.name.0.iter_mut().for_each(|part| {
+                        if let ast::ObjectNamePart::Identifier(id) = part {
+                            fold(id)
+                        }
+                    });
+                    // pg_catalog.now() and now() are the same function.
+                    if f.name.0.len() == 2 && f.name.0[0].to_string() == "pg_catalog" {
+                        f.name.0.remove(0);
+                    }
+                    None
+                }
+                _ => None,
+            };
+            match replacement {
+                Some(r) => *e = r,
+                None => break,
+            }
+        }
+        // Fully parenthesise operands so that removing the written parentheses above never
+        // merges two different groupings into one key.
+        match e {
+            Ast::BinaryOp { left, right, .. } => {
+                wrap_compound(left);
+                wrap_compound(right);
+            }
+            Ast::UnaryOp { expr, .. } | Ast::IsNull(expr) | Ast::IsNotNull(expr) => {
+                wrap_compound(expr)
+            }
+            Ast::InList { expr, .. } => wrap_compound(expr),
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn fold(id: &mut ast::Ident) {
+    if id.quote_style.is_none() {
+        id.value = id.value.to_lowercase();
+    } else if id.quote_style == Some('"') {
+        // "price" and price name the same column when the quoted name is already folded.
+        if id.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            id.quote_style = None;
+        }
+    }
+}
+
+fn is_castable_away(e: &Ast) -> bool {
+    matches!(
+        e,
+        Ast::Value(_)
+            | Ast::Identifier(_)
+            | Ast::CompoundIdentifier(_)
+            | Ast::Array(_)
+            | Ast::InList { .. }
+    ) || matches!(e, Ast::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(**expr, Ast::Value(_)))
+}
+
+fn array_items(e: &Ast) -> Option<Vec<Ast>> {
+    match e {
+        Ast::Array(a) => Some(a.elem.clone()),
+        Ast::Nested(inner) => array_items(inner),
+        _ => None,
+    }
+}
+
+fn number_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::Number(n, _) => Some(n),
+        _ => None,
+    }
+}
+
+fn looks_numeric(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.chars().filter(|c| *c == '.').count() <= 1
+        && !digits.starts_with('.')
+}
+
+fn wrap_compound(e: &mut Box<Ast>) {
+    let compound = matches!(
+        **e,
+        Ast::BinaryOp { .. }
+            | Ast::UnaryOp { .. }
+            | Ast::InList { .. }
+            | Ast::IsNull(_)
+            | Ast::IsNotNull(_)
+            | Ast::Like { .. }
+            | Ast::ILike { .. }
+            | Ast::Between { .. }
+    );
+    if compound {
+        let inner = std::mem::replace(&mut **e, Ast::value(Value::Null));
+        **e = Ast::Nested(Box::new(inner));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn same(a: &str, b: &str) {
+        let (x, y) = (
+            expr(a, DialectKind::Postgres),
+            expr(b, DialectKind::Postgres),
+        );
+        assert_eq!(x.key, y.key, "{a}  vs  {b}");
+    }
+
+    fn differ(a: &str, b: &str) {
+        let (x, y) = (
+            expr(a, DialectKind::Postgres),
+            expr(b, DialectKind::Postgres),
+        );
+        assert_ne!(x.key, y.key, "{a}  vs  {b}");
+    }
+
+    #[test]
+    fn server_rewrites_compare_equal() {
+        same("price > 0", "(price > (0)::numeric)");
+        same("'active'", "'active'::character varying");
+        same("-1", "'-1'::integer");
+        same(
+            "status IN ('a', 'b')",
+            "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+        );
+        same("nextval('users_id_seq')", "nextval('users_id_seq'::regclass)");
+        same("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 10))");
+        same("NOW()", "now()");
+        same("Price > 0", "\"price\" > 0");
+        same("'{}'", "'{}'::jsonb");
+    }
+
+    #[test]
+    fn real_differences_stay_different() {
+        differ("a AND (b OR c)", "(a AND b) OR c");
+        differ("'Active'", "'active'");
+        differ("price > 0", "price >= 0");
+        differ("\"Price\" > 0", "price > 0");
+    }
 }
