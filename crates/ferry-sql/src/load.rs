@@ -1785,6 +1785,19 @@ impl StmtParser<'_> {
                         if STOP.contains(&lw.as_str()) && !(first && lw == "double") {
                             break;
                         }
+                        // PostgreSQL's multi-word types use only these words after the
+                        // first; SQLite accepts any sequence of names as a type.
+                        const PG_TYPE_WORDS: &[&str] = &[
+                            "precision", "varying", "character", "char", "with", "without", "time",
+                            "zone", "year", "month", "day", "hour", "minute", "second", "to",
+                        ];
+                        if !first
+                            && self.kind == DialectKind::Postgres
+                            && !out.ends_with('.')
+                            && !PG_TYPE_WORDS.contains(&lw.as_str())
+                        {
+                            break;
+                        }
                         if lw == "array" {
                             out.push_str("[]");
                             self.pos += 1;
