@@ -1,14 +1,12 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! SQLite support for ferry: the [`Sqlite`] dialect (type spelling, planning with table
+//! rebuilds, rendering) and [`SqliteDatabase`], a live database that inspects and applies.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod database;
+mod dialect;
+mod plan;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use database::SqliteDatabase;
+pub use dialect::Sqlite;
+
+/// The SQLite dialect, for `&'static dyn Dialect` users.
+pub static SQLITE: Sqlite = Sqlite;
