@@ -1,3 +1,80 @@
-fn main() {
-    println!("Hello, world!");
+//! The `ferry` command line: parse arguments, load configuration, run one pipeline of
+//! stages (load / inspect → diff → plan → render / apply), print.
+
+mod commands;
+mod config;
+mod error;
+mod prompt;
+mod source;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ferry",
+    version,
+    about = "Database schema migrations: declare, diff, push, pull."
+)]
+struct Cli {
+    /// Path to ferry.toml (default: ./ferry.toml or the nearest one above).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a starter ferry.toml and schema/ directory.
+    Init(commands::init::InitArgs),
+    /// Print the SQL that turns one schema source into another.
+    Diff(commands::diff::DiffArgs),
+    /// Make a development database match the schema files.
+    Push(commands::push::PushArgs),
+    /// Write a database's schema as SQL files.
+    Pull(commands::pull::PullArgs),
+}
+
+/// Which database a command talks to.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    /// Environment from ferry.toml.
+    #[arg(long, value_name = "NAME", conflicts_with = "url")]
+    env: Option<String>,
+    /// Database URL (postgres://…, sqlite://path); overrides --env.
+    #[arg(long, value_name = "URL", env = "FERRY_URL", hide_env_values = true)]
+    url: Option<String>,
+}
+
+/// How to answer "renamed or created?" questions without a prompt.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RenameArgs {
+    /// Declare a rename: `old=new` for tables, `table.old=new` for columns (schema-qualify
+    /// as `schema.table.old=new`). Repeatable.
+    #[arg(long = "rename", value_name = "OLD=NEW")]
+    renames: Vec<String>,
+    /// Treat every unanswered dropped+added pair as a drop and a create.
+    #[arg(long)]
+    no_rename: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(args),
+        Command::Diff(args) => commands::diff::run(cli.config.as_deref(), args),
+        Command::Push(args) => commands::push::run(cli.config.as_deref(), args),
+        Command::Pull(args) => commands::pull::run(cli.config.as_deref(), args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            ExitCode::from(e.exit as u8)
+        }
+    }
 }

@@ -40,11 +40,17 @@ impl TableDiff {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableChange {
-    RenameColumn { from: String, to: String },
+    RenameColumn {
+        from: String,
+        to: String,
+    },
     AddColumn(Column),
     DropColumn(Column),
     /// `from` carries the old definition under the new name when the column was also renamed.
-    AlterColumn { from: Column, to: Column },
+    AlterColumn {
+        from: Column,
+        to: Column,
+    },
     DropPrimaryKey(PrimaryKey),
     AddPrimaryKey(PrimaryKey),
     DropUnique(UniqueConstraint),
@@ -55,8 +61,14 @@ pub enum TableChange {
     AddForeignKey(ForeignKey),
     DropIndex(Index),
     CreateIndex(Index),
-    RenameIndex { from: String, to: String },
-    SetComment { from: Option<String>, to: Option<String> },
+    RenameIndex {
+        from: String,
+        to: String,
+    },
+    SetComment {
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 /// The caller's answers to rename questions.
@@ -110,7 +122,8 @@ impl Renames {
                         if t.indexes.iter().any(|i| &i.name == old)
                             && !t.indexes.iter().any(|i| &i.name == new)
                         {
-                            self.indexes.insert((table.clone(), new.clone()), old.clone());
+                            self.indexes
+                                .insert((table.clone(), new.clone()), old.clone());
                         }
                     }
                 }
@@ -122,7 +135,9 @@ impl Renames {
     pub fn validate(&self, from: &Schema, to: &Schema) -> Result<(), String> {
         for (new, old) in &self.tables {
             if !from.tables.contains_key(old) {
-                return Err(format!("cannot rename table {old} to {new}: {old} does not exist"));
+                return Err(format!(
+                    "cannot rename table {old} to {new}: {old} does not exist"
+                ));
             }
             if !to.tables.contains_key(new) {
                 return Err(format!(
@@ -427,10 +442,12 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     let mut old_indexes = old.indexes.clone();
     for idx in &mut old_indexes {
         if let Some((new, _)) = index_renames.iter().find(|(_, o)| ***o == idx.name) {
-            let same = to.indexes.iter().any(|i| &i.name == *new && {
-                let mut renamed = idx.clone();
-                renamed.name = (*new).clone();
-                &renamed == i
+            let same = to.indexes.iter().any(|i| {
+                &i.name == *new && {
+                    let mut renamed = idx.clone();
+                    renamed.name = (*new).clone();
+                    &renamed == i
+                }
             });
             if same {
                 out.push(TableChange::RenameIndex {
@@ -456,8 +473,16 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
 
 /// Items only on the left, items only on the right (equality is the model's `PartialEq`).
 fn unmatched<T: PartialEq + Clone>(left: &[T], right: &[T]) -> (Vec<T>, Vec<T>) {
-    let only_left = left.iter().filter(|x| !right.contains(x)).cloned().collect();
-    let only_right = right.iter().filter(|x| !left.contains(x)).cloned().collect();
+    let only_left = left
+        .iter()
+        .filter(|x| !right.contains(x))
+        .cloned()
+        .collect();
+    let only_right = right
+        .iter()
+        .filter(|x| !left.contains(x))
+        .cloned()
+        .collect();
     (only_left, only_right)
 }
 
@@ -534,7 +559,9 @@ mod tests {
         );
         let changes = diff(&a, &b, &renames);
         assert_eq!(changes.len(), 1);
-        assert!(matches!(&changes[0], Change::AlterTable(td) if td.renamed() && td.changes.is_empty()));
+        assert!(
+            matches!(&changes[0], Change::AlterTable(td) if td.renamed() && td.changes.is_empty())
+        );
     }
 
     #[test]

@@ -68,7 +68,10 @@ mod tests {
         assert_eq!(redact("postgres://bob@db/app"), "postgres://bob@db/app");
         assert_eq!(redact("sqlite://dev.db"), "sqlite://dev.db");
         assert_eq!(
-            redact_in("failed for postgres://u:hunter2@h/d", &["postgres://u:hunter2@h/d"]),
+            redact_in(
+                "failed for postgres://u:hunter2@h/d",
+                &["postgres://u:hunter2@h/d"]
+            ),
             "failed for postgres://u:***@h/d"
         );
     }

@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! ferry's PostgreSQL driver: the [`Postgres`] dialect (type spelling, implicit names,
+//! planning and rendering) and [`PgDatabase`] (a live connection that inspects and applies).
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod database;
+mod dialect;
+mod inspect;
+mod plan;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use database::PgDatabase;
+pub use dialect::{implicit_name, quote_ident, quote_qualified, Postgres};
+pub use plan::render_statements;
+
+/// The PostgreSQL dialect, for code that needs a `&'static dyn Dialect`.
+pub static POSTGRES: Postgres = Postgres;

@@ -10,7 +10,9 @@
 use std::ops::ControlFlow;
 
 use ferry_core::{DialectKind, Expr};
-use sqlparser::ast::{self, BinaryOperator, Expr as Ast, UnaryOperator, Value, VisitMut, VisitorMut};
+use sqlparser::ast::{
+    self, BinaryOperator, Expr as Ast, UnaryOperator, Value, VisitMut, VisitorMut,
+};
 use sqlparser::dialect::{Dialect as SqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
@@ -30,16 +32,25 @@ pub(crate) fn sql_dialect(kind: DialectKind) -> &'static dyn SqlDialect {
     }
 }
 
-fn key(sql: &str, kind: DialectKind) -> String {
-    let parsed = Parser::new(sql_dialect(kind))
+fn parse(sql: &str, kind: DialectKind) -> Result<Ast, sqlparser::parser::ParserError> {
+    Parser::new(sql_dialect(kind))
         .try_with_sql(sql)
         .and_then(|mut p| {
             let e = p.parse_expr()?;
             // Trailing tokens mean the parser understood only a prefix.
             p.expect_token(&sqlparser::tokenizer::Token::EOF)?;
             Ok(e)
-        });
-    match parsed {
+        })
+}
+
+/// Checks that `sql` is one whole expression (used where the loader finds an expression's
+/// end by looking for the next keyword, as in DEFAULT clauses).
+pub(crate) fn validate(sql: &str, kind: DialectKind) -> Result<(), String> {
+    parse(sql, kind).map(|_| ()).map_err(|e| e.to_string())
+}
+
+fn key(sql: &str, kind: DialectKind) -> String {
+    match parse(sql, kind) {
         Ok(mut e) => {
             let _ = e.visit(&mut Canonicalize);
             e.to_string()
@@ -167,7 +178,11 @@ fn fold(id: &mut ast::Ident) {
         id.value = id.value.to_lowercase();
     } else if id.quote_style == Some('"') {
         // "price" and price name the same column when the quoted name is already folded.
-        if id.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        if id
+            .value
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
             id.quote_style = None;
         }
     }
@@ -254,7 +269,10 @@ mod tests {
             "status IN ('a', 'b')",
             "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
         );
-        same("nextval('users_id_seq')", "nextval('users_id_seq'::regclass)");
+        same(
+            "nextval('users_id_seq')",
+            "nextval('users_id_seq'::regclass)",
+        );
         same("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 10))");
         same("NOW()", "now()");
         same("Price > 0", "\"price\" > 0");

@@ -21,7 +21,11 @@ pub struct LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line > 0 {
-            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, self.line, self.column, self.message
+            )
         } else {
             write!(f, "{}: {}", self.file, self.message)
         }
@@ -136,8 +140,10 @@ impl<'d> Loader<'d> {
 
     fn finish(mut self) -> PResult<Schema> {
         for t in self.schema.tables.values_mut() {
-            t.checks.sort_by(|a, b| a.name.cmp(&b.name).then(a.expr.key.cmp(&b.expr.key)));
-            t.uniques.sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
+            t.checks
+                .sort_by(|a, b| a.name.cmp(&b.name).then(a.expr.key.cmp(&b.expr.key)));
+            t.uniques
+                .sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
             t.foreign_keys
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
             t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -153,7 +159,13 @@ impl<'d> Loader<'d> {
         let text = if text.lines().any(|l| l.trim_start().starts_with('\\')) {
             cleaned = text
                 .lines()
-                .map(|l| if l.trim_start().starts_with('\\') { "" } else { l })
+                .map(|l| {
+                    if l.trim_start().starts_with('\\') {
+                        ""
+                    } else {
+                        l
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n");
             &cleaned
@@ -440,10 +452,14 @@ impl<'d> Loader<'d> {
             return Ok(());
         }
         if constraint_name.is_some() {
-            return Err(p.error("expected PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY after CONSTRAINT name"));
+            return Err(p.error(
+                "expected PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY after CONSTRAINT name",
+            ));
         }
         if p.peek_word("like") {
-            return Err(p.error("CREATE TABLE ... (LIKE ...) is not supported yet; list the columns"));
+            return Err(
+                p.error("CREATE TABLE ... (LIKE ...) is not supported yet; list the columns")
+            );
         }
         let at = p.here();
         let column = self.column_def(p, &table.name, pending)?;
@@ -453,7 +469,10 @@ impl<'d> Loader<'d> {
             target: RenameTarget::Column(table.name.clone(), column.name.clone()),
         });
         if table.column(&column.name).is_some() {
-            return Err(p.error_at(at, &format!("column \"{}\" specified more than once", column.name)));
+            return Err(p.error_at(
+                at,
+                &format!("column \"{}\" specified more than once", column.name),
+            ));
         }
         table.columns.push(column);
         Ok(())
@@ -534,7 +553,11 @@ impl<'d> Loader<'d> {
             } else if p.eat_word("null") {
                 column.not_null = false;
             } else if p.eat_word("default") {
+                let at = p.here();
                 let e = p.expr_until_constraint()?;
+                if let Err(why) = crate::expr::validate(&e, self.kind) {
+                    return Err(p.error_at(at, &format!("invalid DEFAULT `{e}`: {why}")));
+                }
                 if !e.eq_ignore_ascii_case("null") {
                     column.default = Some(expr(&e, self.kind));
                 }
@@ -569,7 +592,9 @@ impl<'d> Loader<'d> {
                 });
             } else if p.eat_word("references") {
                 let fk = self.references(p, vec![column.name.clone()])?;
-                pending.items.push(PendingConstraint::ForeignKey { name, fk });
+                pending
+                    .items
+                    .push(PendingConstraint::ForeignKey { name, fk });
             } else if p.peek_word("generated") || p.peek_word("as") {
                 if p.eat_word("generated") {
                     if p.eat_words(&["by", "default"]) {
@@ -637,7 +662,11 @@ impl<'d> Loader<'d> {
         })
     }
 
-    fn table_constraint(&mut self, p: &mut StmtParser, name: Option<String>) -> PResult<PendingConstraint> {
+    fn table_constraint(
+        &mut self,
+        p: &mut StmtParser,
+        name: Option<String>,
+    ) -> PResult<PendingConstraint> {
         if p.eat_words(&["primary", "key"]) {
             let columns = p.paren_list(|p| p.ident_with_order())?;
             let autoincrement = p.eat_word("autoincrement");
@@ -746,8 +775,16 @@ impl<'d> Loader<'d> {
                 let name = match name {
                     Some(n) => n,
                     None => {
-                        let base = self.dialect.implicit_name(ImplicitName::PrimaryKey, &tname, &[]);
-                        self.unique_relation_name(&table_name.schema, base, ImplicitName::PrimaryKey, &tname, &[])
+                        let base =
+                            self.dialect
+                                .implicit_name(ImplicitName::PrimaryKey, &tname, &[]);
+                        self.unique_relation_name(
+                            &table_name.schema,
+                            base,
+                            ImplicitName::PrimaryKey,
+                            &tname,
+                            &[],
+                        )
                     }
                 };
                 let Some(table) = self.schema.tables.get_mut(table_name) else {
@@ -775,8 +812,16 @@ impl<'d> Loader<'d> {
                 let name = match name {
                     Some(n) => n,
                     None => {
-                        let base = self.dialect.implicit_name(ImplicitName::Unique, &tname, &columns);
-                        self.unique_relation_name(&table_name.schema, base, ImplicitName::Unique, &tname, &columns)
+                        let base =
+                            self.dialect
+                                .implicit_name(ImplicitName::Unique, &tname, &columns);
+                        self.unique_relation_name(
+                            &table_name.schema,
+                            base,
+                            ImplicitName::Unique,
+                            &tname,
+                            &columns,
+                        )
                     }
                 };
                 if let Some(table) = self.schema.tables.get_mut(table_name) {
@@ -798,12 +843,16 @@ impl<'d> Loader<'d> {
                     Some(n) => n,
                     None => {
                         let cols = referenced_columns(&text, table);
-                        let base = self.dialect.implicit_name(ImplicitName::Check, &tname, &cols);
-                        let taken: BTreeSet<&str> = table.checks.iter().map(|c| c.name.as_str()).collect();
+                        let base = self
+                            .dialect
+                            .implicit_name(ImplicitName::Check, &tname, &cols);
+                        let taken: BTreeSet<&str> =
+                            table.checks.iter().map(|c| c.name.as_str()).collect();
                         let mut candidate = base.clone();
                         let mut n = 1;
                         while !candidate.is_empty() && taken.contains(candidate.as_str()) {
-                            candidate = numbered_name(self.dialect, ImplicitName::Check, &tname, &cols, n);
+                            candidate =
+                                numbered_name(self.dialect, ImplicitName::Check, &tname, &cols, n);
                             n += 1;
                         }
                         candidate
@@ -821,12 +870,23 @@ impl<'d> Loader<'d> {
                 let name = match name {
                     Some(n) => n,
                     None => {
-                        let base = self.dialect.implicit_name(ImplicitName::ForeignKey, &tname, &fk.columns);
-                        let taken: BTreeSet<&str> = table.foreign_keys.iter().map(|c| c.name.as_str()).collect();
+                        let base = self.dialect.implicit_name(
+                            ImplicitName::ForeignKey,
+                            &tname,
+                            &fk.columns,
+                        );
+                        let taken: BTreeSet<&str> =
+                            table.foreign_keys.iter().map(|c| c.name.as_str()).collect();
                         let mut candidate = base.clone();
                         let mut n = 1;
                         while !candidate.is_empty() && taken.contains(candidate.as_str()) {
-                            candidate = numbered_name(self.dialect, ImplicitName::ForeignKey, &tname, &fk.columns, n);
+                            candidate = numbered_name(
+                                self.dialect,
+                                ImplicitName::ForeignKey,
+                                &tname,
+                                &fk.columns,
+                                n,
+                            );
                             n += 1;
                         }
                         candidate
@@ -881,7 +941,14 @@ impl<'d> Loader<'d> {
         candidate
     }
 
-    fn choose_relation_name(&mut self, schema: &str, base: &str, table: &str, column: &str, label: &str) -> String {
+    fn choose_relation_name(
+        &mut self,
+        schema: &str,
+        base: &str,
+        table: &str,
+        column: &str,
+        label: &str,
+    ) -> String {
         let mut candidate = base.to_string();
         let mut n = 1;
         while self
@@ -896,7 +963,12 @@ impl<'d> Loader<'d> {
         candidate
     }
 
-    fn create_index(&mut self, p: &mut StmtParser, unique: bool, ann: &mut Vec<Annotatable>) -> PResult<bool> {
+    fn create_index(
+        &mut self,
+        p: &mut StmtParser,
+        unique: bool,
+        ann: &mut Vec<Annotatable>,
+    ) -> PResult<bool> {
         p.eat_word("concurrently");
         p.eat_words(&["if", "not", "exists"]);
         let name_at = p.here();
@@ -952,7 +1024,9 @@ impl<'d> Loader<'d> {
         let Some(table) = self.schema.tables.get(&table_name) else {
             return Err(p.error_at(
                 name_at,
-                &format!("index on unknown table {table_name}: create the table first (in any file)"),
+                &format!(
+                    "index on unknown table {table_name}: create the table first (in any file)"
+                ),
             ));
         };
         let name = match name {
@@ -969,9 +1043,17 @@ impl<'d> Loader<'d> {
                         IndexTarget::Expr(_) => "expr".to_string(),
                     })
                     .collect();
-                let base = self.dialect.implicit_name(ImplicitName::Index, &table.name.name, &cols);
+                let base = self
+                    .dialect
+                    .implicit_name(ImplicitName::Index, &table.name.name, &cols);
                 let tname = table.name.name.clone();
-                self.unique_relation_name(&table_name.schema, base, ImplicitName::Index, &tname, &cols)
+                self.unique_relation_name(
+                    &table_name.schema,
+                    base,
+                    ImplicitName::Index,
+                    &tname,
+                    &cols,
+                )
             }
         };
         ann.push(Annotatable {
@@ -1140,7 +1222,10 @@ impl<'d> Loader<'d> {
         self.sequence_options(p, &mut options, &mut data_type, &mut owned_by)?;
         p.expect_end()?;
         let Some(seq) = self.schema.sequences.get_mut(&name) else {
-            return Err(p.error_at((p.toks[0].line, p.toks[0].col), &format!("unknown sequence {name}")));
+            return Err(p.error_at(
+                (p.toks[0].line, p.toks[0].col),
+                &format!("unknown sequence {name}"),
+            ));
         };
         if let Some(owner) = owned_by {
             seq.owned_by = owner;
@@ -1159,7 +1244,10 @@ impl<'d> Loader<'d> {
         let name = self.qualified(p)?;
         p.eat(&Token::Mul);
         if !self.schema.tables.contains_key(&name) {
-            return Err(p.error_at(at, &format!("ALTER TABLE on unknown table {name}: create the table first")));
+            return Err(p.error_at(
+                at,
+                &format!("ALTER TABLE on unknown table {name}: create the table first"),
+            ));
         }
         loop {
             if p.eat_words(&["owner", "to"]) {
@@ -1199,7 +1287,12 @@ impl<'d> Loader<'d> {
                 let col_at = p.here();
                 let col = p.ident()?;
                 let kind = self.kind;
-                let Some(column) = self.schema.tables.get_mut(&name).and_then(|t| t.column_mut(&col)) else {
+                let Some(column) = self
+                    .schema
+                    .tables
+                    .get_mut(&name)
+                    .and_then(|t| t.column_mut(&col))
+                else {
                     return Err(p.error_at(col_at, &format!("unknown column {name}.{col}")));
                 };
                 if p.eat_words(&["set", "default"]) {
@@ -1222,7 +1315,12 @@ impl<'d> Loader<'d> {
                     p.expect_words(&["as", "identity"])?;
                     let data_type = column.data_type.clone();
                     let identity = self.identity(p, &data_type, always)?;
-                    if let Some(column) = self.schema.tables.get_mut(&name).and_then(|t| t.column_mut(&col)) {
+                    if let Some(column) = self
+                        .schema
+                        .tables
+                        .get_mut(&name)
+                        .and_then(|t| t.column_mut(&col))
+                    {
                         column.identity = Some(identity);
                         column.not_null = true;
                     }
@@ -1273,7 +1371,11 @@ impl<'d> Loader<'d> {
             None => table.comment = text,
             Some(c) => match table.column_mut(&c) {
                 Some(col) => col.comment = text,
-                None => return Err(p.error_at(at, &format!("COMMENT ON unknown column {}.{c}", target.0))),
+                None => {
+                    return Err(
+                        p.error_at(at, &format!("COMMENT ON unknown column {}.{c}", target.0))
+                    )
+                }
             },
         }
         Ok(true)
@@ -1315,7 +1417,11 @@ impl<'d> Loader<'d> {
 /// Parses `@renamed from=name` or `@renamed from="quoted name"` out of a comment.
 fn renamed_from(comment: &str) -> Option<String> {
     let rest = comment.split("@renamed").nth(1)?.trim_start();
-    let rest = rest.strip_prefix("from")?.trim_start().strip_prefix('=')?.trim_start();
+    let rest = rest
+        .strip_prefix("from")?
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
     if let Some(q) = rest.strip_prefix('"') {
         return Some(q.split('"').next()?.to_string());
     }
@@ -1339,11 +1445,9 @@ fn referenced_columns(text: &str, table: &Table) -> Vec<String> {
             } else {
                 w.value.to_lowercase()
             };
-            if let Some(col) = table
-                .columns
-                .iter()
-                .find(|c| c.name == name || (w.quote_style.is_none() && c.name.eq_ignore_ascii_case(&name)))
-            {
+            if let Some(col) = table.columns.iter().find(|c| {
+                c.name == name || (w.quote_style.is_none() && c.name.eq_ignore_ascii_case(&name))
+            }) {
                 if !out.contains(&col.name) {
                     out.push(col.name.clone());
                 }
@@ -1353,7 +1457,13 @@ fn referenced_columns(text: &str, table: &Table) -> Vec<String> {
     out
 }
 
-fn numbered_name(dialect: &dyn Dialect, kind: ImplicitName, table: &str, columns: &[String], n: usize) -> String {
+fn numbered_name(
+    dialect: &dyn Dialect,
+    kind: ImplicitName,
+    table: &str,
+    columns: &[String],
+    n: usize,
+) -> String {
     // PostgreSQL appends a number to the label: users_email_key1, users_check2.
     let base = dialect.implicit_name(kind, table, columns);
     let label = match kind {
@@ -1372,7 +1482,11 @@ fn numbered_name(dialect: &dyn Dialect, kind: ImplicitName, table: &str, columns
             name2 = Some(rest.to_string());
         }
     }
-    pg_object_name(table, name2.as_deref().unwrap_or(""), &format!("{label}{n}"))
+    pg_object_name(
+        table,
+        name2.as_deref().unwrap_or(""),
+        &format!("{label}{n}"),
+    )
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, shortening the longer of name1 and
@@ -1426,7 +1540,11 @@ fn slice_text(text: &str, start: (u64, u64), end: (u64, u64)) -> String {
         let mut off = 0usize;
         for (i, l) in text.split_inclusive('\n').enumerate() {
             if i as u64 + 1 == line {
-                return off + l.char_indices().nth(col.saturating_sub(1) as usize).map(|(b, _)| b).unwrap_or(l.len());
+                return off
+                    + l.char_indices()
+                        .nth(col.saturating_sub(1) as usize)
+                        .map(|(b, _)| b)
+                        .unwrap_or(l.len());
             }
             off += l.len();
         }
@@ -1530,9 +1648,11 @@ impl StmtParser<'_> {
     }
 
     fn peek_words(&self, ws: &[&str]) -> bool {
-        ws.iter()
-            .enumerate()
-            .all(|(i, w)| self.toks.get(self.pos + i).is_some_and(|t| is_word(&t.token, w)))
+        ws.iter().enumerate().all(|(i, w)| {
+            self.toks
+                .get(self.pos + i)
+                .is_some_and(|t| is_word(&t.token, w))
+        })
     }
 
     fn eat_word(&mut self, w: &str) -> bool {
@@ -1659,7 +1779,9 @@ impl StmtParser<'_> {
             }
             Some(Token::EscapedStringLiteral(s)) => {
                 self.pos += 1;
-                Ok(s.replace("\\'", "'").replace("''", "'").replace("\\\\", "\\"))
+                Ok(s.replace("\\'", "'")
+                    .replace("''", "'")
+                    .replace("\\\\", "\\"))
             }
             _ => Err(self.unexpected("(expected a string literal)")),
         }
@@ -1770,9 +1892,31 @@ impl StmtParser<'_> {
     /// parentheses (`numeric(10,2)`, `timestamp(3) with time zone`, `integer[]`).
     fn type_name(&mut self) -> PResult<String> {
         const STOP: &[&str] = &[
-            "constraint", "not", "null", "default", "check", "unique", "primary", "references",
-            "generated", "collate", "as", "on", "autoincrement", "asc", "desc", "stored", "virtual",
-            "increment", "minvalue", "maxvalue", "start", "cache", "no", "cycle", "owned",
+            "constraint",
+            "not",
+            "null",
+            "default",
+            "check",
+            "unique",
+            "primary",
+            "references",
+            "generated",
+            "collate",
+            "as",
+            "on",
+            "autoincrement",
+            "asc",
+            "desc",
+            "stored",
+            "virtual",
+            "increment",
+            "minvalue",
+            "maxvalue",
+            "start",
+            "cache",
+            "no",
+            "cycle",
+            "owned",
         ];
         let mut out = String::new();
         let mut first = true;
@@ -1785,11 +1929,32 @@ impl StmtParser<'_> {
                         if STOP.contains(&lw.as_str()) && !(first && lw == "double") {
                             break;
                         }
+                        if !first && lw == "array" {
+                            out.push_str("[]");
+                            self.pos += 1;
+                            if self.peek(&Token::LBracket) {
+                                self.skip_brackets()?;
+                            }
+                            continue;
+                        }
                         // PostgreSQL's multi-word types use only these words after the
                         // first; SQLite accepts any sequence of names as a type.
                         const PG_TYPE_WORDS: &[&str] = &[
-                            "precision", "varying", "character", "char", "with", "without", "time",
-                            "zone", "year", "month", "day", "hour", "minute", "second", "to",
+                            "precision",
+                            "varying",
+                            "character",
+                            "char",
+                            "with",
+                            "without",
+                            "time",
+                            "zone",
+                            "year",
+                            "month",
+                            "day",
+                            "hour",
+                            "minute",
+                            "second",
+                            "to",
                         ];
                         if !first
                             && self.kind == DialectKind::Postgres
@@ -1797,14 +1962,6 @@ impl StmtParser<'_> {
                             && !PG_TYPE_WORDS.contains(&lw.as_str())
                         {
                             break;
-                        }
-                        if lw == "array" {
-                            out.push_str("[]");
-                            self.pos += 1;
-                            if self.peek(&Token::LBracket) {
-                                self.skip_brackets()?;
-                            }
-                            continue;
                         }
                         if !out.is_empty() && !out.ends_with('.') {
                             out.push(' ');
@@ -1895,13 +2052,20 @@ impl StmtParser<'_> {
         } else if self.eat_words(&["set", "default"]) {
             ReferentialAction::SetDefault
         } else {
-            return Err(self.unexpected("(expected NO ACTION, RESTRICT, CASCADE, SET NULL or SET DEFAULT)"));
+            return Err(
+                self.unexpected("(expected NO ACTION, RESTRICT, CASCADE, SET NULL or SET DEFAULT)")
+            );
         })
     }
 
     /// `WITH (...)`/`USING INDEX TABLESPACE` after a PK or UNIQUE.
     fn skip_index_params(&mut self) {
-        if self.peek_word("with") && self.toks.get(self.pos + 1).is_some_and(|t| t.token == Token::LParen) {
+        if self.peek_word("with")
+            && self
+                .toks
+                .get(self.pos + 1)
+                .is_some_and(|t| t.token == Token::LParen)
+        {
             self.pos += 1;
             let _ = self.paren_expr();
         }
@@ -1948,8 +2112,14 @@ mod tests {
 
     #[test]
     fn renamed_annotation_forms() {
-        assert_eq!(renamed_from(" @renamed from=username").as_deref(), Some("username"));
-        assert_eq!(renamed_from(" @renamed from=\"user name\" ").as_deref(), Some("user name"));
+        assert_eq!(
+            renamed_from(" @renamed from=username").as_deref(),
+            Some("username")
+        );
+        assert_eq!(
+            renamed_from(" @renamed from=\"user name\" ").as_deref(),
+            Some("user name")
+        );
         assert_eq!(renamed_from("plain comment"), None);
     }
 }

@@ -60,7 +60,12 @@ fn columns_and_inline_constraints() {
     let names: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["id", "email", "n", "t", "tags", "team_id"]);
     assert_eq!(t.columns[0].data_type, "integer");
-    assert!(t.columns[0].default.as_ref().unwrap().sql.contains("users_id_seq"));
+    assert!(t.columns[0]
+        .default
+        .as_ref()
+        .unwrap()
+        .sql
+        .contains("users_id_seq"));
     assert_eq!(t.columns[2].data_type, "numeric(10,2)");
     assert_eq!(t.columns[3].data_type, "timestamp(3) with time zone");
     assert_eq!(t.columns[4].data_type, "text[]");
@@ -70,7 +75,9 @@ fn columns_and_inline_constraints() {
     let fk = &t.foreign_keys[0];
     assert_eq!(fk.on_delete, ReferentialAction::Cascade);
     assert_eq!(fk.deferrable, Deferrable::InitiallyDeferred);
-    assert!(s.sequences.contains_key(&QualifiedName::new("public", "users_id_seq")));
+    assert!(s
+        .sequences
+        .contains_key(&QualifiedName::new("public", "users_id_seq")));
 }
 
 #[test]
@@ -105,9 +112,17 @@ CREATE INDEX t_v_idx ON public.t USING btree (v DESC NULLS LAST) WHERE (v IS NOT
 
 #[test]
 fn errors_point_at_file_line_and_column() {
-    let err = load_str("CREATE TABLE a (id int);\n\nCREATE TABLE b (\n  id int,\n  x text FROB\n);", "f.sql", &Plain)
-        .unwrap_err();
-    assert_eq!((err.file.as_str(), err.line, err.column), ("f.sql", 5, 10), "{err}");
+    let err = load_str(
+        "CREATE TABLE a (id int);\n\nCREATE TABLE b (\n  id int,\n  x text FROB\n);",
+        "f.sql",
+        &Plain,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (err.file.as_str(), err.line, err.column),
+        ("f.sql", 5, 10),
+        "{err}"
+    );
     assert!(err.message.contains("FROB"), "{err}");
     let err = load_str("CREATE TABLE a (id int", "g.sql", &Plain).unwrap_err();
     assert_eq!(err.file, "g.sql");
@@ -118,7 +133,11 @@ fn unknown_statements_are_kept_with_their_origin() {
     let s = load("CREATE TABLE t (id int);\nCREATE VIEW v AS SELECT 1; CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;");
     assert_eq!(s.opaque.len(), 2);
     assert_eq!(s.opaque[0].origin, "test.sql:2");
-    assert!(s.opaque[1].sql.contains("SELECT 1; $$"), "{:?}", s.opaque[1]);
+    assert!(
+        s.opaque[1].sql.contains("SELECT 1; $$"),
+        "{:?}",
+        s.opaque[1]
+    );
 }
 
 #[test]
@@ -130,9 +149,20 @@ fn rename_annotations_attach_to_their_line() {
     assert_eq!(
         s.rename_hints,
         vec![
-            RenameHint::Table { from: QualifiedName::new("public", "accounts"), to: users.clone() },
-            RenameHint::Column { table: users.clone(), from: "user name".into(), to: "user_name".into() },
-            RenameHint::Index { table: users, from: "old_idx".into(), to: "new_idx".into() },
+            RenameHint::Table {
+                from: QualifiedName::new("public", "accounts"),
+                to: users.clone()
+            },
+            RenameHint::Column {
+                table: users.clone(),
+                from: "user name".into(),
+                to: "user_name".into()
+            },
+            RenameHint::Index {
+                table: users,
+                from: "old_idx".into(),
+                to: "new_idx".into()
+            },
         ]
     );
 }
@@ -140,7 +170,11 @@ fn rename_annotations_attach_to_their_line() {
 #[test]
 fn implicit_check_names_are_numbered_like_postgres() {
     let s = load("CREATE TABLE t (a int CHECK (a > 0), b int, CHECK (a < 10), CHECK (a <> b), CHECK (true));");
-    let mut names: Vec<&str> = table(&s, "t").checks.iter().map(|c| c.name.as_str()).collect();
+    let mut names: Vec<&str> = table(&s, "t")
+        .checks
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     names.sort();
     assert_eq!(names, ["t_a_check", "t_a_check1", "t_check", "t_check1"]);
 }

@@ -1,0 +1,83 @@
+//! `ferry push`: make a development database match the schema files, in one transaction.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Args;
+use ferry_core::url::redact;
+use ferry_core::HazardKind;
+
+use crate::config::Config;
+use crate::error::{CliError, Exit, Result};
+use crate::source::{connect, report_opaque, resolve_renames, schema_paths, target_url};
+use crate::{prompt, RenameArgs, TargetArgs};
+
+#[derive(Args)]
+pub struct PushArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Schema files or directories (default: `schema` from ferry.toml, else ./schema).
+    #[arg(long, value_name = "PATH")]
+    schema: Vec<PathBuf>,
+    /// Print the plan and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply changes that lose data without asking.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    renames: RenameArgs,
+}
+
+pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
+    let config = Config::discover(config_path)?;
+    let url = target_url(&args.target, config.as_ref())?;
+    let paths = schema_paths(&args.schema, config.as_ref())?;
+    let mut db = connect(&url)?;
+    let dialect = db.dialect();
+    let desired = ferry_sql::load_paths(&paths, dialect)?;
+    report_opaque(&desired, "the schema");
+    let current = db.inspect()?;
+    let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
+    let changes = ferry_core::diff(&current, &desired, &renames);
+    let plan = dialect.plan(&current, &desired, &changes)?;
+    let target = redact(&url);
+    if plan.is_empty() {
+        eprintln!("Nothing to do: {target} already matches the schema.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", super::annotated_sql(&plan));
+    for line in super::hazard_lines(&plan) {
+        eprintln!("{line}");
+    }
+    if args.dry_run {
+        eprintln!(
+            "Dry run: {} step(s) planned for {target}, nothing applied.",
+            plan.steps.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if plan.has_hazard(HazardKind::DataLoss) && !args.force {
+        if !prompt::interactive() {
+            return Err(CliError::new(
+                Exit::NeedsConfirmation,
+                "this plan loses data (see the warnings above); nothing was applied. Re-run with --force to apply it, or change the schema",
+            ));
+        }
+        if !prompt::confirm("This plan loses data. Apply it?") {
+            return Err(CliError::new(
+                Exit::NeedsConfirmation,
+                "cancelled; nothing was applied",
+            ));
+        }
+    }
+    let started = Instant::now();
+    db.apply(&plan)?;
+    eprintln!(
+        "Applied {} step(s) to {target} in {} ms.",
+        plan.steps.len(),
+        started.elapsed().as_millis()
+    );
+    Ok(ExitCode::SUCCESS)
+}

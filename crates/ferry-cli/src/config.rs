@@ -1,0 +1,184 @@
+//! `ferry.toml`: dialect, paths and named environments.
+//!
+//! ```toml
+//! dialect = "sqlite"            # or "postgres"
+//! schema = ["schema"]           # files or directories of .sql files
+//! migrations = "migrations"
+//!
+//! [environments.dev]
+//! url = "sqlite://dev.db"
+//!
+//! [environments.prod]
+//! url = "${DATABASE_URL}"       # expanded from the environment (and a .env beside the file)
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{CliError, Result};
+
+pub const FILE_NAME: &str = "ferry.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    dialect: Option<String>,
+    #[serde(default)]
+    schema: Vec<String>,
+    /// Read by the versioned-migrations commands (not built yet); accepted so that
+    /// projects can declare it now.
+    #[allow(dead_code)]
+    migrations: Option<String>,
+    #[serde(default)]
+    environments: BTreeMap<String, RawEnvironment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnvironment {
+    url: String,
+}
+
+/// A loaded configuration; paths are resolved against the file's directory.
+#[derive(Debug, Default)]
+pub struct Config {
+    /// Directory of `ferry.toml` (the project root).
+    pub root: PathBuf,
+    pub dialect: Option<String>,
+    pub schema: Vec<PathBuf>,
+    environments: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Finds `ferry.toml` (given path, or the current directory and its parents) and loads
+    /// it. No file is fine: every command also works from flags alone.
+    pub fn discover(explicit: Option<&Path>) -> Result<Option<Config>> {
+        let path = match explicit {
+            Some(p) => {
+                if !p.is_file() {
+                    return Err(CliError::usage(format!(
+                        "config file {} not found",
+                        p.display()
+                    )));
+                }
+                p.to_path_buf()
+            }
+            None => {
+                let Ok(mut dir) = std::env::current_dir() else {
+                    return Ok(None);
+                };
+                loop {
+                    let candidate = dir.join(FILE_NAME);
+                    if candidate.is_file() {
+                        break candidate;
+                    }
+                    if !dir.pop() {
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        Self::load(&path).map(Some)
+    }
+
+    fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+        let raw: RawConfig = toml::from_str(&text)
+            .map_err(|e| CliError::usage(format!("{}: {}", path.display(), e.message())))?;
+        let root = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        // A .env beside ferry.toml feeds ${VAR}s; real environment variables win.
+        let _ = dotenvy::from_path(root.join(".env"));
+        if let Some(d) = &raw.dialect {
+            if !matches!(d.as_str(), "postgres" | "sqlite") {
+                return Err(CliError::usage(format!(
+                    "{}: dialect = \"{d}\" is not supported (use \"postgres\" or \"sqlite\")",
+                    path.display()
+                )));
+            }
+        }
+        let schema = if raw.schema.is_empty() {
+            vec![root.join("schema")]
+        } else {
+            raw.schema.iter().map(|s| root.join(s)).collect()
+        };
+        Ok(Config {
+            dialect: raw.dialect,
+            schema,
+            environments: raw
+                .environments
+                .into_iter()
+                .map(|(k, v)| (k, v.url))
+                .collect(),
+            root,
+        })
+    }
+
+    /// The URL of environment `name`, with `${VAR}`s expanded.
+    pub fn environment_url(&self, name: &str) -> Result<String> {
+        let Some(raw) = self.environments.get(name) else {
+            let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
+            return Err(CliError::usage(format!(
+                "no environment \"{name}\" in {}{}",
+                self.root.join(FILE_NAME).display(),
+                if known.is_empty() {
+                    String::from(" (it defines none)")
+                } else {
+                    format!(" (it defines: {})", known.join(", "))
+                }
+            )));
+        };
+        let url = expand_vars(raw, name)?;
+        Ok(self.resolve_sqlite_path(&url))
+    }
+
+    /// Relative SQLite paths in ferry.toml are relative to the file, not to the cwd.
+    fn resolve_sqlite_path(&self, url: &str) -> String {
+        for prefix in ["sqlite://", "sqlite:"] {
+            if let Some(path) = url.strip_prefix(prefix) {
+                if path.starts_with(':')
+                    || Path::new(path).is_absolute()
+                    || self.root == Path::new(".")
+                {
+                    return url.to_string();
+                }
+                return format!("sqlite://{}", self.root.join(path).display());
+            }
+        }
+        url.to_string()
+    }
+}
+
+/// Expands `${VAR}` from the process environment; a missing variable names itself and
+/// the environment that needs it.
+pub fn expand_vars(value: &str, environment: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Err(CliError::usage(format!(
+                "environment \"{environment}\": unclosed ${{ in its url"
+            )));
+        };
+        let var = &after[..end];
+        match std::env::var(var) {
+            Ok(v) => out.push_str(&v),
+            Err(_) => {
+                return Err(CliError::usage(format!(
+                    "environment \"{environment}\" needs the variable {var}, which is not set (set it, or add it to .env beside ferry.toml)"
+                )))
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}

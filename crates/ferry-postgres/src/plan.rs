@@ -1,0 +1,2174 @@
+//! The planner: orders the differ's changes into PostgreSQL statements, with hazards.
+//!
+//! Steps are collected into fixed phases (schemas, types, sequences, drops, renames,
+//! creates, ...) and concatenated at the end, so that every statement only refers to
+//! objects that exist at that point. Statements before the rename phase use the old
+//! (`from`) names of tables and columns; statements after it use the new (`to`) names.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ferry_core::{
+    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ForeignKey, HazardKind, Index,
+    IndexTarget, MatchType, Plan, PlanError, PrimaryKey, QualifiedName, ReferentialAction, Renames,
+    Schema, Sequence, SequenceOptions, Step, Table, TableChange, TableDiff, UniqueConstraint,
+};
+
+use crate::dialect::{make_object_name, quote_ident, quote_qualified, serial_sequence_name};
+
+/// Orders and renders `changes` (the diff of `from` and `to`).
+pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Plan, PlanError> {
+    let planner = Planner::new(from, to, changes);
+    planner.run()
+}
+
+/// The statements that build `schema` in an empty database, as one file.
+pub(crate) fn render_schema(schema: &Schema) -> Vec<(String, String)> {
+    let empty = Schema::default();
+    let changes = diff(&empty, schema, &Renames::default());
+    let mut text = String::from(
+        "-- PostgreSQL schema written by ferry.\n\
+         -- Objects appear in dependency order; edit freely, ferry reads this file back.\n",
+    );
+    let statements = match plan(&empty, schema, &changes) {
+        Ok(p) => render_statements(&p),
+        // Planning from an empty schema only creates objects; an error here would be a bug,
+        // reported in the file rather than by a panic.
+        Err(e) => format!("-- ferry could not render this schema: {e}\n"),
+    };
+    if !statements.is_empty() {
+        text.push('\n');
+        text.push_str(statements.trim_end());
+        text.push('\n');
+    }
+    if !schema.opaque.is_empty() {
+        text.push_str("\n-- Statements ferry does not model, kept as written.\n");
+        for op in &schema.opaque {
+            text.push('\n');
+            text.push_str(op.sql.trim().trim_end_matches(';'));
+            text.push_str(";\n");
+        }
+    }
+    vec![("schema.sql".to_string(), text)]
+}
+
+/// A plan's steps as a script: statements end with `;`, steps are separated by a blank line.
+pub fn render_statements(plan: &Plan) -> String {
+    let mut out = String::new();
+    for step in &plan.steps {
+        for stmt in &step.statements {
+            out.push_str(stmt);
+            out.push_str(";\n");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Steps grouped by phase; the plan is their concatenation in declaration order.
+#[derive(Default)]
+struct Phases {
+    schemas: Vec<Step>,
+    types: Vec<Step>,
+    sequences: Vec<Step>,
+    drop_foreign_keys: Vec<Step>,
+    drop_constraints: Vec<Step>,
+    renames: Vec<Step>,
+    create_tables: Vec<Step>,
+    add_columns: Vec<Step>,
+    alter_columns: Vec<Step>,
+    drop_columns: Vec<Step>,
+    add_constraints: Vec<Step>,
+    create_indexes: Vec<Step>,
+    add_foreign_keys: Vec<Step>,
+    comments: Vec<Step>,
+    sequence_owners: Vec<Step>,
+    drop_tables: Vec<Step>,
+    drop_sequences: Vec<Step>,
+    drop_types: Vec<Step>,
+    drop_schemas: Vec<Step>,
+}
+
+impl Phases {
+    fn into_steps(self) -> Vec<Step> {
+        [
+            self.schemas,
+            self.types,
+            self.sequences,
+            self.drop_foreign_keys,
+            self.drop_constraints,
+            self.renames,
+            self.create_tables,
+            self.add_columns,
+            self.alter_columns,
+            self.drop_columns,
+            self.add_constraints,
+            self.create_indexes,
+            self.add_foreign_keys,
+            self.comments,
+            self.sequence_owners,
+            self.drop_tables,
+            self.drop_sequences,
+            self.drop_types,
+            self.drop_schemas,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// A table-level object that must be created again after an implicit drop (a column
+/// drop+add, an enum rebuild, a key a foreign key depends on).
+#[derive(Clone, Debug)]
+enum Readd {
+    PrimaryKey(PrimaryKey),
+    Unique(UniqueConstraint),
+    Check(CheckConstraint),
+    Index(Index),
+    ForeignKey(ForeignKey),
+}
+
+impl Readd {
+    fn name(&self) -> &str {
+        match self {
+            Readd::PrimaryKey(x) => &x.name,
+            Readd::Unique(x) => &x.name,
+            Readd::Check(x) => &x.name,
+            Readd::Index(x) => &x.name,
+            Readd::ForeignKey(x) => &x.name,
+        }
+    }
+}
+
+struct Planner<'a> {
+    from: &'a Schema,
+    to: &'a Schema,
+    changes: &'a [Change],
+    created_tables: BTreeMap<QualifiedName, &'a Table>,
+    dropped_tables: BTreeMap<QualifiedName, &'a Table>,
+    /// Altered tables by their old name.
+    altered_by_from: BTreeMap<QualifiedName, &'a TableDiff>,
+    /// Altered tables by their new name.
+    altered_by_to: BTreeMap<QualifiedName, &'a TableDiff>,
+    created_sequences: BTreeSet<QualifiedName>,
+    /// Sequences rendered as `serial` columns instead of CREATE SEQUENCE.
+    serial_sequences: BTreeSet<QualifiedName>,
+    /// (table under its old name, constraint or index name) already dropped by an earlier
+    /// phase; the differ's own drop of the same object is skipped.
+    dropped_early: BTreeSet<(QualifiedName, String)>,
+    /// Objects to create again, by table under its new name.
+    readds: BTreeMap<QualifiedName, Vec<Readd>>,
+    /// Foreign keys of new tables that cannot be written inline (cycles, keys created
+    /// later): (new table, constraint name).
+    deferred_fks: BTreeSet<(QualifiedName, String)>,
+    /// Columns rebuilt by DROP + ADD COLUMN (generated expression changes): (new table, column).
+    rebuilt_columns: BTreeSet<(QualifiedName, String)>,
+    phases: Phases,
+}
+
+impl<'a> Planner<'a> {
+    fn new(from: &'a Schema, to: &'a Schema, changes: &'a [Change]) -> Self {
+        let mut p = Planner {
+            from,
+            to,
+            changes,
+            created_tables: BTreeMap::new(),
+            dropped_tables: BTreeMap::new(),
+            altered_by_from: BTreeMap::new(),
+            altered_by_to: BTreeMap::new(),
+            created_sequences: BTreeSet::new(),
+            serial_sequences: BTreeSet::new(),
+            dropped_early: BTreeSet::new(),
+            readds: BTreeMap::new(),
+            deferred_fks: BTreeSet::new(),
+            rebuilt_columns: BTreeSet::new(),
+            phases: Phases::default(),
+        };
+        for c in changes {
+            match c {
+                Change::CreateTable(t) => {
+                    p.created_tables.insert(t.name.clone(), t);
+                }
+                Change::DropTable(t) => {
+                    p.dropped_tables.insert(t.name.clone(), t);
+                }
+                Change::AlterTable(td) => {
+                    p.altered_by_from.insert(td.from.name.clone(), td);
+                    p.altered_by_to.insert(td.to.name.clone(), td);
+                }
+                Change::CreateSequence(s) => {
+                    p.created_sequences.insert(s.name.clone());
+                }
+                _ => {}
+            }
+        }
+        p.find_serial_sequences();
+        p
+    }
+
+    fn run(mut self) -> Result<Plan, PlanError> {
+        self.find_rebuilt_columns();
+        for c in self.changes {
+            match c {
+                Change::CreateNamespace(ns) => self
+                    .phases
+                    .schemas
+                    .push(Step::new(format!("CREATE SCHEMA {}", quote_ident(ns)))),
+                Change::DropNamespace(ns) => self
+                    .phases
+                    .drop_schemas
+                    .push(Step::new(format!("DROP SCHEMA {}", quote_ident(ns)))),
+                Change::CreateEnum(e) => self.create_enum(e),
+                Change::AlterEnum { from, to } => self.alter_enum(from, to)?,
+                Change::DropEnum(e) => self
+                    .phases
+                    .drop_types
+                    .push(Step::new(format!("DROP TYPE {}", quote_qualified(&e.name)))),
+                Change::CreateSequence(s) => self.create_sequence(s),
+                Change::AlterSequence { from, to } => self.alter_sequence(from, to),
+                Change::DropSequence(s) => self.drop_sequence(s),
+                Change::CreateTable(_) | Change::DropTable(_) | Change::AlterTable(_) => {}
+            }
+        }
+        self.drop_foreign_keys_of_broken_keys();
+        self.create_tables();
+        let diffs: Vec<&TableDiff> = self.altered_by_from.values().copied().collect();
+        for td in diffs {
+            self.alter_table(td);
+        }
+        self.readd_objects();
+        self.drop_tables();
+        Ok(Plan {
+            before: Vec::new(),
+            steps: self.phases.into_steps(),
+            checks: Vec::new(),
+            after: Vec::new(),
+        })
+    }
+
+    // ----- lookups -------------------------------------------------------------------
+
+    /// The target version of a table known by its old name, with its diff if altered.
+    fn to_table_of(&self, from_name: &QualifiedName) -> Option<(&'a Table, Option<&'a TableDiff>)> {
+        if let Some(td) = self.altered_by_from.get(from_name) {
+            return Some((&td.to, Some(td)));
+        }
+        if self.dropped_tables.contains_key(from_name) {
+            return None;
+        }
+        self.to.tables.get(from_name).map(|t| (t, None))
+    }
+
+    /// The new (table, column) names of a column known by its old names, if it survives.
+    fn map_column(&self, table: &QualifiedName, column: &str) -> Option<(QualifiedName, String)> {
+        let (to_table, td) = self.to_table_of(table)?;
+        let mut name = column.to_string();
+        if let Some(td) = td {
+            if td
+                .changes
+                .iter()
+                .any(|c| matches!(c, TableChange::DropColumn(col) if col.name == column))
+            {
+                return None;
+            }
+            for c in &td.changes {
+                if let TableChange::RenameColumn { from, to } = c {
+                    if from == column {
+                        name = to.clone();
+                    }
+                }
+            }
+        }
+        to_table.column(&name)?;
+        Some((to_table.name.clone(), name))
+    }
+
+    /// The old name of a column of an altered table known by its new name.
+    fn old_column_name(td: &TableDiff, new: &str) -> String {
+        for c in &td.changes {
+            if let TableChange::RenameColumn { from, to } = c {
+                if to == new {
+                    return from.clone();
+                }
+            }
+        }
+        new.to_string()
+    }
+
+    fn column_dropped(&self, table: &QualifiedName, column: &str) -> bool {
+        if self.dropped_tables.contains_key(table) {
+            return true;
+        }
+        self.altered_by_from.get(table).is_some_and(|td| {
+            td.changes
+                .iter()
+                .any(|c| matches!(c, TableChange::DropColumn(col) if col.name == column))
+        })
+    }
+
+    // ----- serial ----------------------------------------------------------------------
+
+    /// Sequences that a new column will create itself through `serial`.
+    fn find_serial_sequences(&mut self) {
+        let mut candidates: Vec<(QualifiedName, &'a Column)> = Vec::new();
+        for t in self.created_tables.values() {
+            for c in &t.columns {
+                candidates.push((t.name.clone(), c));
+            }
+        }
+        for td in self.altered_by_from.values() {
+            for ch in &td.changes {
+                if let TableChange::AddColumn(c) = ch {
+                    candidates.push((td.to.name.clone(), c));
+                }
+            }
+        }
+        for (table, col) in candidates {
+            if let Some(seq) = self.serial_candidate(&table, col) {
+                self.serial_sequences.insert(seq);
+            }
+        }
+    }
+
+    /// The sequence behind `col` if the column is exactly what `serial` would create.
+    fn serial_candidate(&self, table: &QualifiedName, col: &Column) -> Option<QualifiedName> {
+        let seq_name = nextval_target(col.default.as_ref()?.sql.as_str())?;
+        let seq = self.to.sequences.get(&seq_name)?;
+        let expected_type = match col.data_type.as_str() {
+            "integer" => Some("integer"),
+            "bigint" => None,
+            "smallint" => Some("smallint"),
+            _ => return None,
+        };
+        let is_serial = col.not_null
+            && col.identity.is_none()
+            && col.generated.is_none()
+            && col.collation.is_none()
+            && self.created_sequences.contains(&seq_name)
+            && seq.data_type.as_deref() == expected_type
+            && seq.options == SequenceOptions::default()
+            && seq.owned_by.as_ref() == Some(&(table.clone(), col.name.clone()))
+            && seq.name.schema == table.schema
+            && seq.name.name == serial_sequence_name(&table.name, &col.name);
+        if !is_serial {
+            return None;
+        }
+        // Another default using the sequence would need it to exist before this table.
+        let users = self
+            .to
+            .tables
+            .values()
+            .flat_map(|t| t.columns.iter())
+            .filter(|c| {
+                c.default
+                    .as_ref()
+                    .and_then(|d| nextval_target(&d.sql))
+                    .is_some_and(|s| s == seq_name)
+            })
+            .count();
+        (users == 1).then_some(seq_name)
+    }
+
+    fn serial_keyword(&self, table: &QualifiedName, col: &Column) -> Option<&'static str> {
+        let seq = self.serial_candidate(table, col)?;
+        if !self.serial_sequences.contains(&seq) {
+            return None;
+        }
+        match col.data_type.as_str() {
+            "integer" => Some("serial"),
+            "bigint" => Some("bigserial"),
+            "smallint" => Some("smallserial"),
+            _ => None,
+        }
+    }
+
+    // ----- enums -----------------------------------------------------------------------
+
+    fn create_enum(&mut self, e: &EnumType) {
+        self.phases
+            .types
+            .push(Step::new(create_enum_sql(&e.name, &e.values)));
+        if let Some(c) = &e.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "TYPE",
+                &quote_qualified(&e.name),
+                Some(c),
+            )));
+        }
+    }
+
+    fn alter_enum(&mut self, from: &EnumType, to: &EnumType) -> Result<(), PlanError> {
+        if from.values != to.values {
+            if is_subsequence(&from.values, &to.values) {
+                self.add_enum_values(from, to);
+            } else {
+                self.rebuild_enum(from, to)?;
+                // The new type starts without a comment.
+                if to.comment.is_some() {
+                    self.phases.comments.push(Step::new(comment_sql(
+                        "TYPE",
+                        &quote_qualified(&to.name),
+                        to.comment.as_deref(),
+                    )));
+                }
+                return Ok(());
+            }
+        }
+        if from.comment != to.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "TYPE",
+                &quote_qualified(&to.name),
+                to.comment.as_deref(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// New values only: ADD VALUE each one next to its neighbour, keeping the order.
+    fn add_enum_values(&mut self, from: &EnumType, to: &EnumType) {
+        let name = quote_qualified(&to.name);
+        for (i, v) in to.values.iter().enumerate() {
+            if from.values.contains(v) {
+                continue;
+            }
+            let position = if i > 0 {
+                format!(" AFTER {}", literal(&to.values[i - 1]))
+            } else if let Some(first) = from.values.first() {
+                format!(" BEFORE {}", literal(first))
+            } else {
+                String::new()
+            };
+            self.phases.types.push(Step::new(format!(
+                "ALTER TYPE {name} ADD VALUE {}{position}",
+                literal(v)
+            )));
+        }
+    }
+
+    /// Values removed or reordered: create the type again and convert every column.
+    fn rebuild_enum(&mut self, from: &EnumType, to: &EnumType) -> Result<(), PlanError> {
+        let old = QualifiedName::new(
+            from.name.schema.clone(),
+            make_object_name("ferry_old", Some(&from.name.name), "enum"),
+        );
+        if self.from.enums.contains_key(&old) || self.to.enums.contains_key(&old) {
+            return Err(PlanError(format!(
+                "cannot rebuild enum {}: the temporary name {old} is taken",
+                from.name
+            )));
+        }
+        let name = quote_qualified(&to.name);
+        let removed: Vec<&String> = from
+            .values
+            .iter()
+            .filter(|v| !to.values.contains(v))
+            .collect();
+        let mut step = Step {
+            statements: vec![
+                format!("ALTER TYPE {name} RENAME TO {}", quote_ident(&old.name)),
+                create_enum_sql(&to.name, &to.values),
+            ],
+            hazards: Vec::new(),
+        };
+        if removed.is_empty() {
+            step.hazards.push(hazard(
+                HazardKind::TableRewrite,
+                format!(
+                    "reorders the values of enum {}: every column using it is rewritten",
+                    to.name
+                ),
+            ));
+        } else {
+            let list: Vec<String> = removed.iter().map(|v| literal(v)).collect();
+            step.hazards.push(hazard(
+                HazardKind::DataLoss,
+                format!(
+                    "removes value(s) {} from enum {}: rows holding them make the conversion fail",
+                    list.join(", "),
+                    to.name
+                ),
+            ));
+        }
+        let plain = quote_qualified(&to.name);
+        let array = format!("{plain}[]");
+        let canonical = |n: &QualifiedName| quote_qualified(n);
+        let type_names = [
+            canonical(&from.name),
+            format!("{}[]", canonical(&from.name)),
+        ];
+        // Columns that keep this type: they follow it to the new one.
+        let mut tables: Vec<(&'a Table, &'a Table)> = Vec::new();
+        for t in self.from.tables.values() {
+            if let Some((to_table, _)) = self.to_table_of(&t.name) {
+                tables.push((t, to_table));
+            }
+        }
+        let mut converted_any = false;
+        for (from_table, to_table) in tables {
+            let td = self.altered_by_from.get(&from_table.name).copied();
+            for col in &from_table.columns {
+                if !type_names.contains(&col.data_type) {
+                    continue;
+                }
+                let Some((_, new_col_name)) = self.map_column(&from_table.name, &col.name) else {
+                    continue;
+                };
+                let Some(to_col) = to_table.column(&new_col_name) else {
+                    continue;
+                };
+                if to_col.data_type != col.data_type {
+                    // Its own ALTER COLUMN converts it from the old type.
+                    continue;
+                }
+                converted_any = true;
+                let is_array = col.data_type.ends_with("[]");
+                let t = quote_qualified(&from_table.name);
+                let c = quote_ident(&col.name);
+                // Expressions naming the column mention the old type and cannot be
+                // carried over: drop them here and create them again later.
+                self.drop_dependents_for_rebuild(from_table, to_table, td, &col.name, &mut step);
+                if col.default.is_some() {
+                    step.statements
+                        .push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
+                }
+                let (new_type, text) = if is_array {
+                    (array.as_str(), "text[]")
+                } else {
+                    (plain.as_str(), "text")
+                };
+                step.statements.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type} USING {c}::{text}::{new_type}"
+                ));
+                if let Some(d) = &to_col.default {
+                    step.statements.push(format!(
+                        "ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {}",
+                        d.sql
+                    ));
+                }
+            }
+        }
+        if converted_any && !removed.is_empty() {
+            step.hazards.push(hazard(
+                HazardKind::TableRewrite,
+                format!("rewrites every table with a column of enum {}", to.name),
+            ));
+        }
+        self.phases.types.push(step);
+        self.phases
+            .drop_types
+            .push(Step::new(format!("DROP TYPE {}", quote_qualified(&old))));
+        Ok(())
+    }
+
+    /// Drops the checks and expression/partial indexes of `from_table` that mention
+    /// `column`, and schedules their target versions to be created again.
+    fn drop_dependents_for_rebuild(
+        &mut self,
+        from_table: &Table,
+        to_table: &Table,
+        td: Option<&TableDiff>,
+        column: &str,
+        step: &mut Step,
+    ) {
+        let t = quote_qualified(&from_table.name);
+        for ck in &from_table.checks {
+            if mentions(&ck.expr.sql, column) && self.mark_dropped(&from_table.name, &ck.name) {
+                step.statements.push(format!(
+                    "ALTER TABLE {t} DROP CONSTRAINT {}",
+                    quote_ident(&ck.name)
+                ));
+                if let Some(new) = to_table.checks.iter().find(|c| c.name == ck.name) {
+                    self.schedule_readd(to_table, td, Readd::Check(new.clone()));
+                }
+            }
+        }
+        for idx in &from_table.indexes {
+            let uses = idx
+                .predicate
+                .as_ref()
+                .is_some_and(|p| mentions(&p.sql, column))
+                || idx.keys.iter().any(|k| match &k.target {
+                    IndexTarget::Expr(e) => mentions(&e.sql, column),
+                    IndexTarget::Column(_) => false,
+                });
+            if uses && self.mark_dropped(&from_table.name, &idx.name) {
+                step.statements.push(format!(
+                    "DROP INDEX {}",
+                    quote_qualified(&QualifiedName::new(
+                        from_table.name.schema.clone(),
+                        idx.name.clone()
+                    ))
+                ));
+                if let Some(new) = to_table.indexes.iter().find(|i| i.name == idx.name) {
+                    self.schedule_readd(to_table, td, Readd::Index(new.clone()));
+                }
+            }
+        }
+    }
+
+    /// Records an early drop; false when the object was already dropped.
+    fn mark_dropped(&mut self, table: &QualifiedName, name: &str) -> bool {
+        self.dropped_early.insert((table.clone(), name.to_string()))
+    }
+
+    /// Schedules `obj` to be created on `to_table` unless the differ already adds it.
+    fn schedule_readd(&mut self, to_table: &Table, td: Option<&TableDiff>, obj: Readd) {
+        let added_by_diff = td.is_some_and(|td| {
+            td.changes.iter().any(|c| match (c, &obj) {
+                (TableChange::AddPrimaryKey(x), Readd::PrimaryKey(_)) => x.name == obj.name(),
+                (TableChange::AddUnique(x), Readd::Unique(_)) => x.name == obj.name(),
+                (TableChange::AddCheck(x), Readd::Check(_)) => x.name == obj.name(),
+                (TableChange::CreateIndex(x), Readd::Index(_)) => x.name == obj.name(),
+                (TableChange::AddForeignKey(x), Readd::ForeignKey(_)) => x.name == obj.name(),
+                _ => false,
+            })
+        });
+        if added_by_diff {
+            return;
+        }
+        let list = self.readds.entry(to_table.name.clone()).or_default();
+        let same_kind =
+            |a: &Readd, b: &Readd| std::mem::discriminant(a) == std::mem::discriminant(b);
+        if !list
+            .iter()
+            .any(|r| r.name() == obj.name() && same_kind(r, &obj))
+        {
+            list.push(obj);
+        }
+    }
+
+    // ----- sequences -------------------------------------------------------------------
+
+    fn create_sequence(&mut self, s: &Sequence) {
+        if let Some(c) = &s.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "SEQUENCE",
+                &quote_qualified(&s.name),
+                Some(c),
+            )));
+        }
+        if self.serial_sequences.contains(&s.name) {
+            // Created and owned by its serial column.
+            return;
+        }
+        let mut sql = format!("CREATE SEQUENCE {}", quote_qualified(&s.name));
+        if let Some(t) = &s.data_type {
+            sql.push_str(&format!(" AS {t}"));
+        }
+        for clause in sequence_clauses(&s.options) {
+            sql.push(' ');
+            sql.push_str(&clause);
+        }
+        self.phases.sequences.push(Step::new(sql));
+        if let Some((table, column)) = &s.owned_by {
+            self.phases.sequence_owners.push(Step::new(format!(
+                "ALTER SEQUENCE {} OWNED BY {}.{}",
+                quote_qualified(&s.name),
+                quote_qualified(table),
+                quote_ident(column)
+            )));
+        }
+    }
+
+    fn alter_sequence(&mut self, from: &Sequence, to: &Sequence) {
+        let name = quote_qualified(&to.name);
+        let mut clauses = Vec::new();
+        if from.data_type != to.data_type {
+            clauses.push(format!(
+                "AS {}",
+                to.data_type.as_deref().unwrap_or("bigint")
+            ));
+        }
+        clauses.extend(alter_sequence_clauses(&from.options, &to.options));
+        // The owner, compared through table and column renames.
+        let old_owner = from.owned_by.as_ref().map(|(t, c)| self.map_column(t, c));
+        let owner_changes = match (&old_owner, &to.owned_by) {
+            (None, None) => false,
+            (Some(Some(old)), Some(new)) => old != new,
+            _ => true,
+        };
+        if owner_changes {
+            if let Some((t, c)) = &from.owned_by {
+                // Dropping the old owner would drop the sequence with it.
+                if to.owned_by.is_none() || self.column_dropped(t, c) {
+                    clauses.push("OWNED BY NONE".to_string());
+                }
+            }
+        }
+        if !clauses.is_empty() {
+            self.phases.sequences.push(Step::new(format!(
+                "ALTER SEQUENCE {name} {}",
+                clauses.join(" ")
+            )));
+        }
+        if owner_changes {
+            if let Some((t, c)) = &to.owned_by {
+                self.phases.sequence_owners.push(Step::new(format!(
+                    "ALTER SEQUENCE {name} OWNED BY {}.{}",
+                    quote_qualified(t),
+                    quote_ident(c)
+                )));
+            }
+        }
+        if from.comment != to.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "SEQUENCE",
+                &name,
+                to.comment.as_deref(),
+            )));
+        }
+    }
+
+    fn drop_sequence(&mut self, s: &Sequence) {
+        if let Some((table, column)) = &s.owned_by {
+            // PostgreSQL drops an owned sequence with its table or column.
+            if self.column_dropped(table, column) {
+                return;
+            }
+        }
+        self.phases.drop_sequences.push(Step::new(format!(
+            "DROP SEQUENCE {}",
+            quote_qualified(&s.name)
+        )));
+    }
+
+    // ----- foreign keys that depend on dropped keys -------------------------------------
+
+    /// Foreign keys (of any table) that reference a key or column about to disappear must
+    /// go first; those still wanted are created again at the end.
+    fn drop_foreign_keys_of_broken_keys(&mut self) {
+        // (old table name) -> referenced column sets that stop being unique keys, and
+        // columns that disappear.
+        let mut broken_keys: BTreeMap<QualifiedName, Vec<BTreeSet<String>>> = BTreeMap::new();
+        let mut gone_columns: BTreeMap<QualifiedName, BTreeSet<String>> = BTreeMap::new();
+        for td in self.altered_by_from.values() {
+            let keys = broken_keys.entry(td.from.name.clone()).or_default();
+            for c in &td.changes {
+                match c {
+                    TableChange::DropPrimaryKey(pk) => {
+                        if let Some(old) =
+                            td.from.primary_key.as_ref().filter(|k| k.name == pk.name)
+                        {
+                            keys.push(old.columns.iter().cloned().collect());
+                        }
+                    }
+                    TableChange::DropUnique(u) => {
+                        if let Some(old) = td.from.uniques.iter().find(|k| k.name == u.name) {
+                            keys.push(old.columns.iter().cloned().collect());
+                        }
+                    }
+                    TableChange::DropIndex(i) => {
+                        if let Some(old) = td.from.indexes.iter().find(|k| k.name == i.name) {
+                            if let Some(cols) = plain_unique_columns(old) {
+                                keys.push(cols);
+                            }
+                        }
+                    }
+                    TableChange::DropColumn(col) => {
+                        gone_columns
+                            .entry(td.from.name.clone())
+                            .or_default()
+                            .insert(col.name.clone());
+                    }
+                    _ => {}
+                }
+            }
+            for (table, column) in &self.rebuilt_columns {
+                if *table == td.to.name {
+                    gone_columns
+                        .entry(td.from.name.clone())
+                        .or_default()
+                        .insert(Self::old_column_name(td, column));
+                }
+            }
+        }
+        let from_tables: Vec<&'a Table> = self.from.tables.values().collect();
+        for table in from_tables {
+            let td = self.altered_by_from.get(&table.name).copied();
+            for fk in &table.foreign_keys {
+                let dropped_by_diff = td.is_some_and(|td| {
+                    td.changes
+                        .iter()
+                        .any(|c| matches!(c, TableChange::DropForeignKey(x) if x.name == fk.name))
+                });
+                if dropped_by_diff {
+                    continue;
+                }
+                let ref_cols: BTreeSet<String> = fk.ref_columns.iter().cloned().collect();
+                let key_broken = broken_keys
+                    .get(&fk.ref_table)
+                    .is_some_and(|keys| keys.contains(&ref_cols));
+                let column_gone = gone_columns
+                    .get(&fk.ref_table)
+                    .is_some_and(|cols| fk.ref_columns.iter().any(|c| cols.contains(c)));
+                if !(key_broken || column_gone) || !self.mark_dropped(&table.name, &fk.name) {
+                    continue;
+                }
+                self.phases.drop_foreign_keys.push(Step::new(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    quote_qualified(&table.name),
+                    quote_ident(&fk.name)
+                )));
+                if let Some((to_table, td)) = self.to_table_of(&table.name) {
+                    if let Some(new) = to_table.foreign_keys.iter().find(|f| f.name == fk.name) {
+                        self.schedule_readd(to_table, td, Readd::ForeignKey(new.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- tables ------------------------------------------------------------------------
+
+    fn create_tables(&mut self) {
+        let tables: BTreeMap<QualifiedName, &'a Table> = self.created_tables.clone();
+        let (order, deferred) = dependency_order(&tables);
+        self.deferred_fks = deferred;
+        for name in order {
+            let Some(table) = tables.get(&name).copied() else {
+                continue;
+            };
+            let sql = self.create_table_sql(table);
+            self.phases.create_tables.push(Step::new(sql));
+            for idx in &table.indexes {
+                self.phases
+                    .create_indexes
+                    .push(Step::new(create_index_sql(&table.name, idx)));
+            }
+            for fk in &table.foreign_keys {
+                if !self.fk_inline(table, fk) {
+                    self.phases
+                        .add_foreign_keys
+                        .push(Step::new(add_constraint_sql(
+                            &table.name,
+                            &fk.name,
+                            &fk_body(fk),
+                        )));
+                }
+            }
+            if let Some(c) = &table.comment {
+                self.phases.comments.push(Step::new(comment_sql(
+                    "TABLE",
+                    &quote_qualified(&table.name),
+                    Some(c),
+                )));
+            }
+            for col in &table.columns {
+                if let Some(c) = &col.comment {
+                    self.phases.comments.push(Step::new(comment_sql(
+                        "COLUMN",
+                        &column_ref(&table.name, &col.name),
+                        Some(c),
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Whether a new table's foreign key can be written inside its CREATE TABLE.
+    fn fk_inline(&self, table: &Table, fk: &ForeignKey) -> bool {
+        if self
+            .deferred_fks
+            .contains(&(table.name.clone(), fk.name.clone()))
+        {
+            return false;
+        }
+        if fk.ref_table == table.name || self.created_tables.contains_key(&fk.ref_table) {
+            return true;
+        }
+        let Some(target) = self.to.tables.get(&fk.ref_table) else {
+            // Unknown table: let the server report it where the user wrote it.
+            return true;
+        };
+        let td = self.altered_by_to.get(&fk.ref_table).copied();
+        self.key_is_stable(target, td, &fk.ref_columns)
+    }
+
+    /// An existing table has, before this plan's additions, a unique key on `columns`.
+    fn key_is_stable(&self, table: &Table, td: Option<&TableDiff>, columns: &[String]) -> bool {
+        let wanted: BTreeSet<&String> = columns.iter().collect();
+        let added = |name: &str| {
+            td.is_some_and(|td| {
+                td.changes.iter().any(|c| match c {
+                    TableChange::AddPrimaryKey(x) => x.name == name,
+                    TableChange::AddUnique(x) => x.name == name,
+                    TableChange::CreateIndex(x) => x.name == name,
+                    TableChange::AddColumn(x) => columns.contains(&x.name),
+                    _ => false,
+                })
+            }) || self
+                .readds
+                .get(&table.name)
+                .is_some_and(|r| r.iter().any(|o| o.name() == name))
+        };
+        let mut keys: Vec<(&str, BTreeSet<&String>)> = Vec::new();
+        if let Some(pk) = &table.primary_key {
+            keys.push((&pk.name, pk.columns.iter().collect()));
+        }
+        for u in &table.uniques {
+            keys.push((&u.name, u.columns.iter().collect()));
+        }
+        for i in &table.indexes {
+            if i.unique && i.predicate.is_none() {
+                let cols: Option<BTreeSet<&String>> = i
+                    .keys
+                    .iter()
+                    .map(|k| match &k.target {
+                        IndexTarget::Column(c) => Some(c),
+                        IndexTarget::Expr(_) => None,
+                    })
+                    .collect();
+                if let Some(cols) = cols {
+                    keys.push((&i.name, cols));
+                }
+            }
+        }
+        keys.iter()
+            .any(|(name, cols)| *cols == wanted && !added(name))
+    }
+
+    fn create_table_sql(&self, table: &Table) -> String {
+        let mut lines: Vec<String> = Vec::new();
+        for col in &table.columns {
+            let serial = self.serial_keyword(&table.name, col);
+            lines.push(column_def(col, serial));
+        }
+        if let Some(pk) = &table.primary_key {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(&pk.name),
+                pk_body(pk)
+            ));
+        }
+        for u in &table.uniques {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(&u.name),
+                unique_body(u)
+            ));
+        }
+        for ck in &table.checks {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(&ck.name),
+                check_body(ck)
+            ));
+        }
+        for fk in &table.foreign_keys {
+            if self.fk_inline(table, fk) {
+                lines.push(format!(
+                    "CONSTRAINT {} {}",
+                    quote_ident(&fk.name),
+                    fk_body(fk)
+                ));
+            }
+        }
+        if lines.is_empty() {
+            return format!("CREATE TABLE {} ()", quote_qualified(&table.name));
+        }
+        format!(
+            "CREATE TABLE {} (\n  {}\n)",
+            quote_qualified(&table.name),
+            lines.join(",\n  ")
+        )
+    }
+
+    fn drop_tables(&mut self) {
+        let tables: BTreeMap<QualifiedName, &'a Table> = self.dropped_tables.clone();
+        let (order, cycles) = dependency_order(&tables);
+        // Foreign keys in a cycle of dropped tables go first, then the tables, referencing
+        // tables before the tables they reference.
+        for (table, fk) in cycles {
+            if self.mark_dropped(&table, &fk) {
+                self.phases.drop_foreign_keys.push(Step::new(format!(
+                    "ALTER TABLE {} DROP CONSTRAINT {}",
+                    quote_qualified(&table),
+                    quote_ident(&fk)
+                )));
+            }
+        }
+        for name in order.into_iter().rev() {
+            self.phases.drop_tables.push(
+                Step::new(format!("DROP TABLE {}", quote_qualified(&name)))
+                    .with_hazard(HazardKind::DataLoss, format!("drops table {name}")),
+            );
+        }
+    }
+
+    // ----- altered tables ----------------------------------------------------------------
+
+    /// Columns whose generated expression changes: PostgreSQL before 17 cannot alter it,
+    /// so they are dropped and added again.
+    fn find_rebuilt_columns(&mut self) {
+        let diffs: Vec<&'a TableDiff> = self.altered_by_from.values().copied().collect();
+        for td in diffs {
+            for c in &td.changes {
+                if let TableChange::AlterColumn { from, to } = c {
+                    if needs_rebuild(from, to) {
+                        self.rebuilt_columns
+                            .insert((td.to.name.clone(), to.name.clone()));
+                        self.schedule_rebuild_readds(td, to);
+                    }
+                }
+            }
+        }
+    }
+
+    fn alter_table(&mut self, td: &'a TableDiff) {
+        let old = &td.from.name;
+        let new = &td.to.name;
+        let t_new = quote_qualified(new);
+
+        // Drops, under the old names.
+        for c in &td.changes {
+            match c {
+                TableChange::DropForeignKey(fk) => self.drop_foreign_key(old, &fk.name),
+                TableChange::DropIndex(idx) => self.drop_index(old, &idx.name),
+                TableChange::DropCheck(ck) => self.drop_constraint(old, &ck.name),
+                TableChange::DropUnique(u) => self.drop_constraint(old, &u.name),
+                TableChange::DropPrimaryKey(pk) => self.drop_constraint(old, &pk.name),
+                _ => {}
+            }
+        }
+
+        // Renames.
+        if old != new {
+            let mut step = Step::default();
+            let mut current = old.clone();
+            if old.schema != new.schema {
+                step.statements.push(format!(
+                    "ALTER TABLE {} SET SCHEMA {}",
+                    quote_qualified(&current),
+                    quote_ident(&new.schema)
+                ));
+                current.schema = new.schema.clone();
+            }
+            if old.name != new.name {
+                step.statements.push(format!(
+                    "ALTER TABLE {} RENAME TO {}",
+                    quote_qualified(&current),
+                    quote_ident(&new.name)
+                ));
+            }
+            self.phases.renames.push(step);
+        }
+        let column_renames: Vec<(&String, &String)> = td
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                TableChange::RenameColumn { from, to } => Some((from, to)),
+                _ => None,
+            })
+            .collect();
+        if !column_renames.is_empty() {
+            self.rename_columns(&td.from, new, &column_renames);
+        }
+        for c in &td.changes {
+            if let TableChange::RenameIndex { from, to } = c {
+                self.phases.renames.push(Step::new(format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    quote_qualified(&QualifiedName::new(new.schema.clone(), from.clone())),
+                    quote_ident(to)
+                )));
+            }
+        }
+
+        // Columns, under the new names.
+        for c in &td.changes {
+            match c {
+                TableChange::AddColumn(col) => self.add_column(td, col),
+                TableChange::AlterColumn { from, to } => self.alter_column(td, from, to),
+                TableChange::DropColumn(col) => {
+                    self.phases.drop_columns.push(
+                        Step::new(format!(
+                            "ALTER TABLE {t_new} DROP COLUMN {}",
+                            quote_ident(&col.name)
+                        ))
+                        .with_hazard(
+                            HazardKind::DataLoss,
+                            format!("drops column {new}.{}", col.name),
+                        ),
+                    );
+                }
+                _ => {}
+            }
+        }
+
+        // Constraints, indexes, foreign keys and comments, under the new names.
+        for c in &td.changes {
+            match c {
+                TableChange::AddPrimaryKey(pk) => self.add_primary_key(new, pk, true),
+                TableChange::AddUnique(u) => self.add_unique(new, u, true),
+                TableChange::AddCheck(ck) => self.add_check(new, ck, true),
+                TableChange::CreateIndex(idx) => self.create_index(new, idx, true),
+                TableChange::AddForeignKey(fk) => self.add_foreign_key(new, fk, true),
+                TableChange::SetComment { to, .. } => self
+                    .phases
+                    .comments
+                    .push(Step::new(comment_sql("TABLE", &t_new, to.as_deref()))),
+                _ => {}
+            }
+        }
+    }
+
+    fn drop_foreign_key(&mut self, table: &QualifiedName, name: &str) {
+        if self.mark_dropped(table, name) {
+            self.phases.drop_foreign_keys.push(Step::new(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                quote_qualified(table),
+                quote_ident(name)
+            )));
+        }
+    }
+
+    fn drop_index(&mut self, table: &QualifiedName, name: &str) {
+        if self.mark_dropped(table, name) {
+            self.phases.drop_constraints.push(Step::new(format!(
+                "DROP INDEX {}",
+                quote_qualified(&QualifiedName::new(table.schema.clone(), name.to_string()))
+            )));
+        }
+    }
+
+    fn drop_constraint(&mut self, table: &QualifiedName, name: &str) {
+        if self.mark_dropped(table, name) {
+            self.phases.drop_constraints.push(Step::new(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {}",
+                quote_qualified(table),
+                quote_ident(name)
+            )));
+        }
+    }
+
+    /// Column renames; through temporary names when one rename takes a name another frees.
+    fn rename_columns(
+        &mut self,
+        from_table: &Table,
+        table: &QualifiedName,
+        renames: &[(&String, &String)],
+    ) {
+        let t = quote_qualified(table);
+        let sources: BTreeSet<&String> = renames.iter().map(|(f, _)| *f).collect();
+        let collides = renames
+            .iter()
+            .any(|(_, to)| sources.contains(to) && from_table.column(to).is_some());
+        let mut step = Step::default();
+        if collides {
+            for (i, (from, _)) in renames.iter().enumerate() {
+                step.statements.push(format!(
+                    "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                    quote_ident(from),
+                    quote_ident(&format!("ferry_tmp_{i}"))
+                ));
+            }
+            for (i, (_, to)) in renames.iter().enumerate() {
+                step.statements.push(format!(
+                    "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                    quote_ident(&format!("ferry_tmp_{i}")),
+                    quote_ident(to)
+                ));
+            }
+        } else {
+            for (from, to) in renames {
+                step.statements.push(format!(
+                    "ALTER TABLE {t} RENAME COLUMN {} TO {}",
+                    quote_ident(from),
+                    quote_ident(to)
+                ));
+            }
+        }
+        self.phases.renames.push(step);
+    }
+
+    fn add_column(&mut self, td: &TableDiff, col: &Column) {
+        let table = &td.to.name;
+        let serial = self.serial_keyword(table, col);
+        let mut step = Step::new(format!(
+            "ALTER TABLE {} ADD COLUMN {}",
+            quote_qualified(table),
+            column_def(col, serial)
+        ));
+        let fills = col.default.is_some() || col.identity.is_some() || col.generated.is_some();
+        if col.not_null && !fills {
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds NOT NULL column {table}.{} without a default: fails if the table has rows",
+                    col.name
+                ),
+            ));
+        }
+        let rewrites = col.identity.is_some()
+            || col.generated.is_some()
+            || col.default.as_ref().is_some_and(|d| is_volatile(&d.sql));
+        if rewrites {
+            step.hazards.push(hazard(
+                HazardKind::TableRewrite,
+                format!(
+                    "adds column {table}.{} whose value is computed for every row",
+                    col.name
+                ),
+            ));
+        }
+        self.phases.add_columns.push(step);
+        if let Some(c) = &col.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "COLUMN",
+                &column_ref(table, &col.name),
+                Some(c),
+            )));
+        }
+    }
+
+    fn alter_column(&mut self, td: &TableDiff, from: &Column, to: &Column) {
+        let table = &td.to.name;
+        let t = quote_qualified(table);
+        let c = quote_ident(&to.name);
+        let alter = format!("ALTER TABLE {t} ALTER COLUMN {c}");
+        let mut step = Step::default();
+
+        if needs_rebuild(from, to) {
+            self.rebuild_column(td, from, to);
+            return;
+        }
+        if from.generated.is_some() && to.generated.is_none() {
+            step.statements.push(format!("{alter} DROP EXPRESSION"));
+        }
+        if from.identity.is_some() && to.identity.is_none() {
+            step.statements.push(format!("{alter} DROP IDENTITY"));
+        }
+        let mut default_dropped = false;
+        if from.data_type != to.data_type || from.collation != to.collation {
+            if from.default.is_some() {
+                // A default of the old type may not cast automatically; set it again below.
+                step.statements.push(format!("{alter} DROP DEFAULT"));
+                default_dropped = true;
+            }
+            let mut sql = format!("{alter} TYPE {}", to.data_type);
+            if from.collation != to.collation {
+                sql.push_str(&format!(
+                    " COLLATE {}",
+                    collation_sql(to.collation.as_deref().unwrap_or("default"))
+                ));
+            }
+            if from.data_type != to.data_type {
+                sql.push_str(&format!(" USING {c}::{}", to.data_type));
+                let what = format!(
+                    "{table}.{} from {} to {}",
+                    to.name, from.data_type, to.data_type
+                );
+                match type_change(&from.data_type, &to.data_type) {
+                    TypeChange::BinaryCompatible => {}
+                    TypeChange::Widening => step.hazards.push(hazard(
+                        HazardKind::TableRewrite,
+                        format!("changes the type of {what}: rewrites the table"),
+                    )),
+                    TypeChange::Cast => {
+                        step.hazards.push(hazard(
+                            HazardKind::TableRewrite,
+                            format!("changes the type of {what}: rewrites the table"),
+                        ));
+                        step.hazards.push(hazard(
+                            HazardKind::MayFail,
+                            format!("casts {what}: fails on values that do not convert"),
+                        ));
+                    }
+                    TypeChange::Narrowing => {
+                        step.hazards.push(hazard(
+                            HazardKind::DataLoss,
+                            format!(
+                                "narrows the type of {what}: values may be truncated or rejected"
+                            ),
+                        ));
+                        step.hazards.push(hazard(
+                            HazardKind::TableRewrite,
+                            format!("changes the type of {what}: rewrites the table"),
+                        ));
+                        step.hazards.push(hazard(
+                            HazardKind::MayFail,
+                            format!("casts {what}: fails on values that do not fit"),
+                        ));
+                    }
+                }
+            }
+            step.statements.push(sql);
+        }
+        if from.default != to.default || default_dropped {
+            match &to.default {
+                Some(d) => step
+                    .statements
+                    .push(format!("{alter} SET DEFAULT {}", d.sql)),
+                None if !default_dropped && from.default.is_some() => {
+                    step.statements.push(format!("{alter} DROP DEFAULT"))
+                }
+                None => {}
+            }
+        }
+        if to.not_null && !from.not_null {
+            step.statements.push(format!("{alter} SET NOT NULL"));
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "sets NOT NULL on {table}.{}: fails if any row holds NULL",
+                    to.name
+                ),
+            ));
+        } else if !to.not_null && from.not_null {
+            step.statements.push(format!("{alter} DROP NOT NULL"));
+        }
+        match (&from.identity, &to.identity) {
+            (None, Some(id)) => {
+                let mut sql = format!(
+                    "{alter} ADD GENERATED {} AS IDENTITY",
+                    if id.always { "ALWAYS" } else { "BY DEFAULT" }
+                );
+                let opts = sequence_clauses(&id.options);
+                if !opts.is_empty() {
+                    sql.push_str(&format!(" ({})", opts.join(" ")));
+                }
+                step.statements.push(sql);
+                step.hazards.push(hazard(
+                    HazardKind::TableRewrite,
+                    format!("makes {table}.{} an identity column", to.name),
+                ));
+            }
+            (Some(a), Some(b)) if a != b => {
+                let mut parts = Vec::new();
+                if a.always != b.always {
+                    parts.push(format!(
+                        "SET GENERATED {}",
+                        if b.always { "ALWAYS" } else { "BY DEFAULT" }
+                    ));
+                }
+                for clause in alter_sequence_clauses(&a.options, &b.options) {
+                    parts.push(format!("SET {clause}"));
+                }
+                if !parts.is_empty() {
+                    step.statements.push(format!("{alter} {}", parts.join(" ")));
+                }
+            }
+            _ => {}
+        }
+        if !step.statements.is_empty() {
+            self.phases.alter_columns.push(step);
+        }
+        if from.comment != to.comment {
+            self.phases.comments.push(Step::new(comment_sql(
+                "COLUMN",
+                &column_ref(table, &to.name),
+                to.comment.as_deref(),
+            )));
+        }
+    }
+
+    /// DROP + ADD COLUMN, then everything that mentioned the column is created again.
+    fn rebuild_column(&mut self, td: &TableDiff, from: &Column, to: &Column) {
+        let table = &td.to.name;
+        let t = quote_qualified(table);
+        let mut step = Step {
+            statements: vec![
+                format!("ALTER TABLE {t} DROP COLUMN {}", quote_ident(&from.name)),
+                format!("ALTER TABLE {t} ADD COLUMN {}", column_def(to, None)),
+            ],
+            hazards: vec![hazard(
+                HazardKind::TableRewrite,
+                format!(
+                    "drops and adds column {table}.{} to change how it is generated",
+                    to.name
+                ),
+            )],
+        };
+        if from.generated.is_none() {
+            step.hazards.push(hazard(
+                HazardKind::DataLoss,
+                format!(
+                    "replaces the values of column {table}.{} by generated ones",
+                    to.name
+                ),
+            ));
+        }
+        self.phases.alter_columns.push(step);
+        if to.comment.is_some() {
+            self.phases.comments.push(Step::new(comment_sql(
+                "COLUMN",
+                &column_ref(table, &to.name),
+                to.comment.as_deref(),
+            )));
+        }
+    }
+
+    /// Schedules what a DROP + ADD of `to` takes away: the indexes and constraints of the
+    /// target table that involve the column.
+    fn schedule_rebuild_readds(&mut self, td: &'a TableDiff, to: &Column) {
+        let col = &to.name;
+        let target = &td.to;
+        let mut again: Vec<Readd> = Vec::new();
+        if let Some(pk) = &target.primary_key {
+            if pk.columns.contains(col) {
+                again.push(Readd::PrimaryKey(pk.clone()));
+            }
+        }
+        for u in &target.uniques {
+            if u.columns.contains(col) {
+                again.push(Readd::Unique(u.clone()));
+            }
+        }
+        for ck in &target.checks {
+            if mentions(&ck.expr.sql, col) {
+                again.push(Readd::Check(ck.clone()));
+            }
+        }
+        for idx in &target.indexes {
+            let uses = idx.include.contains(col)
+                || idx
+                    .predicate
+                    .as_ref()
+                    .is_some_and(|p| mentions(&p.sql, col))
+                || idx.keys.iter().any(|k| match &k.target {
+                    IndexTarget::Column(c) => c == col,
+                    IndexTarget::Expr(e) => mentions(&e.sql, col),
+                });
+            if uses {
+                again.push(Readd::Index(idx.clone()));
+            }
+        }
+        for fk in &target.foreign_keys {
+            if fk.columns.contains(col) {
+                again.push(Readd::ForeignKey(fk.clone()));
+            }
+        }
+        for obj in again {
+            self.schedule_readd(target, Some(td), obj);
+        }
+    }
+
+    fn add_primary_key(&mut self, table: &QualifiedName, pk: &PrimaryKey, existing: bool) {
+        let mut step = Step::new(add_constraint_sql(table, &pk.name, &pk_body(pk)));
+        if existing {
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds primary key {} on {table}: fails on duplicate or NULL values",
+                    pk.name
+                ),
+            ));
+            step.hazards.push(hazard(
+                HazardKind::LongLock,
+                format!(
+                    "builds the index of primary key {} on {table} while blocking writes",
+                    pk.name
+                ),
+            ));
+        }
+        self.phases.add_constraints.push(step);
+    }
+
+    fn add_unique(&mut self, table: &QualifiedName, u: &UniqueConstraint, existing: bool) {
+        let mut step = Step::new(add_constraint_sql(table, &u.name, &unique_body(u)));
+        if existing {
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds unique constraint {} on {table}: fails on duplicate values",
+                    u.name
+                ),
+            ));
+            step.hazards.push(hazard(
+                HazardKind::LongLock,
+                format!(
+                    "builds the index of unique constraint {} on {table} while blocking writes",
+                    u.name
+                ),
+            ));
+        }
+        self.phases.add_constraints.push(step);
+    }
+
+    fn add_check(&mut self, table: &QualifiedName, ck: &CheckConstraint, existing: bool) {
+        let mut step = Step::new(add_constraint_sql(table, &ck.name, &check_body(ck)));
+        if existing {
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds check constraint {} on {table}: fails if existing rows violate it",
+                    ck.name
+                ),
+            ));
+        }
+        self.phases.add_constraints.push(step);
+    }
+
+    fn create_index(&mut self, table: &QualifiedName, idx: &Index, existing: bool) {
+        let mut step = Step::new(create_index_sql(table, idx));
+        if existing {
+            step.hazards.push(hazard(
+                HazardKind::LongLock,
+                format!(
+                    "builds index {} on {table} without CONCURRENTLY: blocks writes meanwhile",
+                    idx.name
+                ),
+            ));
+            if idx.unique {
+                step.hazards.push(hazard(
+                    HazardKind::MayFail,
+                    format!(
+                        "builds unique index {} on {table}: fails on duplicate values",
+                        idx.name
+                    ),
+                ));
+            }
+        }
+        self.phases.create_indexes.push(step);
+    }
+
+    fn add_foreign_key(&mut self, table: &QualifiedName, fk: &ForeignKey, existing: bool) {
+        let mut step = Step::new(add_constraint_sql(table, &fk.name, &fk_body(fk)));
+        if existing {
+            step.hazards.push(hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds foreign key {} on {table}: fails if existing rows have no match in {}",
+                    fk.name, fk.ref_table
+                ),
+            ));
+            step.hazards.push(hazard(
+                HazardKind::LongLock,
+                format!(
+                    "validates foreign key {} on {table} while locking {table} and {}",
+                    fk.name, fk.ref_table
+                ),
+            ));
+        }
+        self.phases.add_foreign_keys.push(step);
+    }
+
+    fn readd_objects(&mut self) {
+        let readds = std::mem::take(&mut self.readds);
+        for (table, objects) in readds {
+            for obj in objects {
+                match obj {
+                    Readd::PrimaryKey(pk) => self.add_primary_key(&table, &pk, true),
+                    Readd::Unique(u) => self.add_unique(&table, &u, true),
+                    Readd::Check(ck) => self.add_check(&table, &ck, true),
+                    Readd::Index(idx) => self.create_index(&table, &idx, true),
+                    Readd::ForeignKey(fk) => self.add_foreign_key(&table, &fk, true),
+                }
+            }
+        }
+    }
+}
+
+// ----- ordering --------------------------------------------------------------------------
+
+/// Tables ordered so that each comes after the tables its foreign keys reference, and the
+/// foreign keys that close a cycle (table, constraint), which cannot follow that order.
+fn dependency_order(
+    tables: &BTreeMap<QualifiedName, &Table>,
+) -> (Vec<QualifiedName>, BTreeSet<(QualifiedName, String)>) {
+    #[derive(PartialEq)]
+    enum State {
+        Visiting,
+        Done,
+    }
+    let mut state: BTreeMap<QualifiedName, State> = BTreeMap::new();
+    let mut order = Vec::new();
+    let mut cycles = BTreeSet::new();
+    // Iterative depth-first search: (table, index of the next foreign key to follow).
+    for start in tables.keys() {
+        if state.contains_key(start) {
+            continue;
+        }
+        let mut stack: Vec<(QualifiedName, usize)> = vec![(start.clone(), 0)];
+        state.insert(start.clone(), State::Visiting);
+        while let Some((name, next)) = stack.pop() {
+            let Some(table) = tables.get(&name) else {
+                continue;
+            };
+            let mut fks: Vec<&ForeignKey> = table.foreign_keys.iter().collect();
+            fks.sort_by(|a, b| a.name.cmp(&b.name));
+            if let Some(fk) = fks.get(next) {
+                stack.push((name.clone(), next + 1));
+                let r = &fk.ref_table;
+                if *r == name || !tables.contains_key(r) {
+                    continue;
+                }
+                match state.get(r) {
+                    Some(State::Visiting) => {
+                        cycles.insert((name.clone(), fk.name.clone()));
+                    }
+                    Some(State::Done) => {}
+                    None => {
+                        state.insert(r.clone(), State::Visiting);
+                        stack.push((r.clone(), 0));
+                    }
+                }
+            } else {
+                state.insert(name.clone(), State::Done);
+                order.push(name);
+            }
+        }
+    }
+    (order, cycles)
+}
+
+// ----- rendering -------------------------------------------------------------------------
+
+fn hazard(kind: HazardKind, message: String) -> ferry_core::Hazard {
+    ferry_core::Hazard::new(kind, message)
+}
+
+/// An SQL string literal (standard_conforming_strings: only `'` needs doubling).
+pub(crate) fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn column_list(cols: &[String]) -> String {
+    cols.iter()
+        .map(|c| quote_ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn column_ref(table: &QualifiedName, column: &str) -> String {
+    format!("{}.{}", quote_qualified(table), quote_ident(column))
+}
+
+fn comment_sql(kind: &str, target: &str, text: Option<&str>) -> String {
+    match text {
+        Some(t) => format!("COMMENT ON {kind} {target} IS {}", literal(t)),
+        None => format!("COMMENT ON {kind} {target} IS NULL"),
+    }
+}
+
+fn create_enum_sql(name: &QualifiedName, values: &[String]) -> String {
+    let list: Vec<String> = values.iter().map(|v| literal(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        quote_qualified(name),
+        list.join(", ")
+    )
+}
+
+/// A collation name as the model stores it (`C`, `en_US.utf8`, `schema.name`).
+fn collation_sql(name: &str) -> String {
+    // Locale names contain dots (`en_US.utf8`), so the name is one identifier unless its
+    // first part is an already lower-case schema name followed by a plain name.
+    if let Some((schema, coll)) = name.split_once('.') {
+        let simple = |s: &str| quote_ident(s) == s;
+        if simple(schema) && simple(coll) {
+            return format!("{}.{}", quote_ident(schema), quote_ident(coll));
+        }
+    }
+    quote_ident(name)
+}
+
+/// `name type [COLLATE] [GENERATED ...] [DEFAULT ...] [NOT NULL]`.
+fn column_def(col: &Column, serial: Option<&str>) -> String {
+    let mut sql = format!(
+        "{} {}",
+        quote_ident(&col.name),
+        serial.unwrap_or(&col.data_type)
+    );
+    if let Some(c) = &col.collation {
+        sql.push_str(&format!(" COLLATE {}", collation_sql(c)));
+    }
+    if let Some(g) = &col.generated {
+        sql.push_str(&format!(" GENERATED ALWAYS AS ({})", g.expr.sql));
+        sql.push_str(if g.stored { " STORED" } else { " VIRTUAL" });
+    }
+    if let Some(id) = &col.identity {
+        sql.push_str(if id.always {
+            " GENERATED ALWAYS AS IDENTITY"
+        } else {
+            " GENERATED BY DEFAULT AS IDENTITY"
+        });
+        let opts = sequence_clauses(&id.options);
+        if !opts.is_empty() {
+            sql.push_str(&format!(" ({})", opts.join(" ")));
+        }
+    }
+    if serial.is_none() {
+        if let Some(d) = &col.default {
+            sql.push_str(&format!(" DEFAULT {}", d.sql));
+        }
+    }
+    if col.not_null {
+        sql.push_str(" NOT NULL");
+    }
+    sql
+}
+
+fn pk_body(pk: &PrimaryKey) -> String {
+    format!("PRIMARY KEY ({})", column_list(&pk.columns))
+}
+
+fn deferrable_sql(d: Deferrable) -> &'static str {
+    match d {
+        Deferrable::NotDeferrable => "",
+        Deferrable::InitiallyImmediate => " DEFERRABLE",
+        Deferrable::InitiallyDeferred => " DEFERRABLE INITIALLY DEFERRED",
+    }
+}
+
+fn unique_body(u: &UniqueConstraint) -> String {
+    format!(
+        "UNIQUE{} ({}){}",
+        if u.nulls_not_distinct {
+            " NULLS NOT DISTINCT"
+        } else {
+            ""
+        },
+        column_list(&u.columns),
+        deferrable_sql(u.deferrable)
+    )
+}
+
+fn check_body(ck: &CheckConstraint) -> String {
+    format!(
+        "CHECK ({}){}",
+        ck.expr.sql,
+        if ck.no_inherit { " NO INHERIT" } else { "" }
+    )
+}
+
+fn fk_body(fk: &ForeignKey) -> String {
+    let mut sql = format!(
+        "FOREIGN KEY ({}) REFERENCES {} ({})",
+        column_list(&fk.columns),
+        quote_qualified(&fk.ref_table),
+        column_list(&fk.ref_columns)
+    );
+    match fk.match_type {
+        MatchType::Simple => {}
+        MatchType::Full => sql.push_str(" MATCH FULL"),
+        MatchType::Partial => sql.push_str(" MATCH PARTIAL"),
+    }
+    if fk.on_update != ReferentialAction::NoAction {
+        sql.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    if fk.on_delete != ReferentialAction::NoAction {
+        sql.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    sql.push_str(deferrable_sql(fk.deferrable));
+    sql
+}
+
+fn add_constraint_sql(table: &QualifiedName, name: &str, body: &str) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {body}",
+        quote_qualified(table),
+        quote_ident(name)
+    )
+}
+
+fn create_index_sql(table: &QualifiedName, idx: &Index) -> String {
+    let mut sql = format!(
+        "CREATE {}INDEX {} ON {}",
+        if idx.unique { "UNIQUE " } else { "" },
+        quote_ident(&idx.name),
+        quote_qualified(table)
+    );
+    if !idx.method.is_empty() && idx.method != "btree" {
+        sql.push_str(&format!(" USING {}", quote_ident(&idx.method)));
+    }
+    let keys: Vec<String> = idx
+        .keys
+        .iter()
+        .map(|k| {
+            let mut s = match &k.target {
+                IndexTarget::Column(c) => quote_ident(c),
+                IndexTarget::Expr(e) => parenthesized(&e.sql),
+            };
+            if let Some(c) = &k.collation {
+                s.push_str(&format!(" COLLATE {}", collation_sql(c)));
+            }
+            if let Some(o) = &k.opclass {
+                s.push(' ');
+                s.push_str(&opclass_sql(o));
+            }
+            if k.descending {
+                s.push_str(" DESC");
+            }
+            match k.nulls_first {
+                Some(true) => s.push_str(" NULLS FIRST"),
+                Some(false) => s.push_str(" NULLS LAST"),
+                None => {}
+            }
+            s
+        })
+        .collect();
+    sql.push_str(&format!(" ({})", keys.join(", ")));
+    if !idx.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", column_list(&idx.include)));
+    }
+    if idx.nulls_not_distinct {
+        sql.push_str(" NULLS NOT DISTINCT");
+    }
+    if let Some(p) = &idx.predicate {
+        sql.push_str(&format!(" WHERE {}", p.sql));
+    }
+    sql
+}
+
+/// `(sql)`, unless the whole text is already one parenthesised group.
+fn parenthesized(sql: &str) -> String {
+    let s = sql.trim();
+    if s.starts_with('(') && s.ends_with(')') {
+        // Check that the first parenthesis closes at the very end, outside literals.
+        let mut depth = 0;
+        let mut in_string = false;
+        for (i, c) in s.char_indices() {
+            match c {
+                '\'' => in_string = !in_string,
+                '(' if !in_string => depth += 1,
+                ')' if !in_string => {
+                    depth -= 1;
+                    if depth == 0 {
+                        if i == s.len() - 1 {
+                            return s.to_string();
+                        }
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    format!("({s})")
+}
+
+/// An operator class name, optionally schema-qualified (`public.gin_trgm_ops`).
+fn opclass_sql(name: &str) -> String {
+    match name.split_once('.') {
+        Some((schema, op)) => format!("{}.{}", quote_ident(schema), quote_ident(op)),
+        None => quote_ident(name),
+    }
+}
+
+/// Sequence options that are set, as CREATE SEQUENCE / identity clauses.
+fn sequence_clauses(o: &SequenceOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(v) = o.increment {
+        out.push(format!("INCREMENT BY {v}"));
+    }
+    if let Some(v) = o.min_value {
+        out.push(format!("MINVALUE {v}"));
+    }
+    if let Some(v) = o.max_value {
+        out.push(format!("MAXVALUE {v}"));
+    }
+    if let Some(v) = o.start {
+        out.push(format!("START WITH {v}"));
+    }
+    if let Some(v) = o.cache {
+        out.push(format!("CACHE {v}"));
+    }
+    if o.cycle {
+        out.push("CYCLE".to_string());
+    }
+    out
+}
+
+/// ALTER SEQUENCE clauses that turn options `from` into `to`; a `None` option is written
+/// as the explicit default.
+fn alter_sequence_clauses(from: &SequenceOptions, to: &SequenceOptions) -> Vec<String> {
+    let mut out = Vec::new();
+    let ascending = |o: &SequenceOptions| o.increment.unwrap_or(1) > 0;
+    // When the direction flips, the defaults of the bounds and start flip with it.
+    let flipped = ascending(from) != ascending(to);
+    if from.increment != to.increment {
+        out.push(format!("INCREMENT BY {}", to.increment.unwrap_or(1)));
+    }
+    if from.min_value != to.min_value || flipped {
+        out.push(match to.min_value {
+            Some(v) => format!("MINVALUE {v}"),
+            None => "NO MINVALUE".to_string(),
+        });
+    }
+    if from.max_value != to.max_value || flipped {
+        out.push(match to.max_value {
+            Some(v) => format!("MAXVALUE {v}"),
+            None => "NO MAXVALUE".to_string(),
+        });
+    }
+    if from.start != to.start
+        || flipped
+        || (to.start.is_none()
+            && (from.min_value != to.min_value || from.max_value != to.max_value))
+    {
+        let start = match to.start {
+            Some(v) => v,
+            None if ascending(to) => to.min_value.unwrap_or(1),
+            None => to.max_value.unwrap_or(-1),
+        };
+        out.push(format!("START WITH {start}"));
+    }
+    if from.cache != to.cache {
+        out.push(format!("CACHE {}", to.cache.unwrap_or(1)));
+    }
+    if from.cycle != to.cycle {
+        out.push(if to.cycle { "CYCLE" } else { "NO CYCLE" }.to_string());
+    }
+    out
+}
+
+// ----- analysis helpers ------------------------------------------------------------------
+
+/// Whether a column change needs DROP + ADD COLUMN: PostgreSQL cannot change a generated
+/// expression in place (before 17) nor turn a plain column into a generated one.
+fn needs_rebuild(from: &Column, to: &Column) -> bool {
+    match (&from.generated, &to.generated) {
+        (Some(a), Some(b)) => a != b,
+        (None, Some(_)) => true,
+        _ => false,
+    }
+}
+
+/// The column set of a unique, non-partial index on plain columns.
+fn plain_unique_columns(idx: &Index) -> Option<BTreeSet<String>> {
+    if !idx.unique || idx.predicate.is_some() {
+        return None;
+    }
+    idx.keys
+        .iter()
+        .map(|k| match &k.target {
+            IndexTarget::Column(c) => Some(c.clone()),
+            IndexTarget::Expr(_) => None,
+        })
+        .collect()
+}
+
+fn is_subsequence(small: &[String], big: &[String]) -> bool {
+    let mut it = big.iter();
+    small.iter().all(|s| it.any(|b| b == s))
+}
+
+/// Whether an expression names `column` (outside string literals).
+pub(crate) fn mentions(sql: &str, column: &str) -> bool {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                // Skip the literal; '' is an escaped quote and simply reopens it.
+                for d in chars.by_ref() {
+                    if d == '\'' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                let mut word = String::new();
+                while let Some(d) = chars.next() {
+                    if d == '"' {
+                        if chars.peek() == Some(&'"') {
+                            chars.next();
+                            word.push('"');
+                            continue;
+                        }
+                        break;
+                    }
+                    word.push(d);
+                }
+                if word == column {
+                    return true;
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let mut word = String::from(c);
+                while let Some(&d) = chars.peek() {
+                    if d.is_alphanumeric() || d == '_' || d == '$' {
+                        word.push(d);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if word.to_lowercase() == column {
+                    return true;
+                }
+            }
+            c if c.is_ascii_digit() => {
+                while chars
+                    .peek()
+                    .is_some_and(|d| d.is_alphanumeric() || *d == '.')
+                {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Default expressions whose value differs per row, so adding the column rewrites the table.
+fn is_volatile(sql: &str) -> bool {
+    let s = sql.to_lowercase();
+    [
+        "nextval(",
+        "random(",
+        "gen_random_uuid(",
+        "uuid_generate_",
+        "clock_timestamp(",
+        "timeofday(",
+    ]
+    .iter()
+    .any(|f| s.contains(f))
+}
+
+/// The sequence a `nextval('name'::regclass)` default draws from. Unqualified names are
+/// in `public`, as PostgreSQL prints them with the default search path.
+pub(crate) fn nextval_target(sql: &str) -> Option<QualifiedName> {
+    let s = sql.trim();
+    let lower = s.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("nextval(")
+        .or_else(|| lower.strip_prefix("pg_catalog.nextval("))?;
+    let offset = s.len() - rest.len();
+    let rest = s[offset..].trim_start();
+    let rest = rest.strip_prefix('\'')?;
+    // The literal, with '' as an escaped quote.
+    let mut text = String::new();
+    let mut chars = rest.char_indices().peekable();
+    let mut end = None;
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            if chars.peek().map(|(_, d)| *d) == Some('\'') {
+                chars.next();
+                text.push('\'');
+                continue;
+            }
+            end = Some(i + 1);
+            break;
+        }
+        text.push(c);
+    }
+    let after = rest[end?..].trim();
+    let after = after
+        .strip_prefix("::regclass")
+        .or_else(|| after.strip_prefix("::REGCLASS"))
+        .unwrap_or(after)
+        .trim();
+    if after != ")" {
+        return None;
+    }
+    let parts = crate::dialect::split_identifier(&text)?;
+    match parts.as_slice() {
+        [name] => Some(QualifiedName::new("public", name.clone())),
+        [schema, name] => Some(QualifiedName::new(schema.clone(), name.clone())),
+        _ => None,
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum TypeChange {
+    /// No rewrite, cannot fail (varchar(10) → varchar(20), varchar → text).
+    BinaryCompatible,
+    /// Rewrites, cannot fail (integer → bigint).
+    Widening,
+    /// Rewrites and may fail on values that do not convert.
+    Cast,
+    /// Loses precision or length.
+    Narrowing,
+}
+
+/// `(base, modifiers, array)` of a canonical type: `numeric(10,2)` → (`numeric`, [10, 2]).
+fn split_type(t: &str) -> (String, Vec<i64>, bool) {
+    let (t, array) = match t.strip_suffix("[]") {
+        Some(rest) => (rest, true),
+        None => (t, false),
+    };
+    let (base, mods) = match (t.find('('), t.find(')')) {
+        (Some(open), Some(close)) if close > open => {
+            let mods: Vec<i64> = t[open + 1..close]
+                .split(',')
+                .filter_map(|m| m.trim().parse().ok())
+                .collect();
+            (format!("{}{}", &t[..open], &t[close + 1..]), mods)
+        }
+        _ => (t.to_string(), Vec::new()),
+    };
+    (base, mods, array)
+}
+
+fn type_change(from: &str, to: &str) -> TypeChange {
+    let (fb, fm, fa) = split_type(from);
+    let (tb, tm, ta) = split_type(to);
+    if fa != ta {
+        return TypeChange::Cast;
+    }
+    let varlen = |b: &str| b == "character varying" || b == "text";
+    // Length-limited strings and bit strings: a larger or no limit is free.
+    if (fb == "character varying" || fb == "bit varying") && fb == tb {
+        return match (fm.first(), tm.first()) {
+            (_, None) => TypeChange::BinaryCompatible,
+            (Some(a), Some(b)) if b >= a => TypeChange::BinaryCompatible,
+            _ => TypeChange::Narrowing,
+        };
+    }
+    if varlen(&fb) && varlen(&tb) {
+        return if tm.is_empty() {
+            TypeChange::BinaryCompatible
+        } else {
+            TypeChange::Narrowing
+        };
+    }
+    if fb == "numeric" && tb == "numeric" {
+        return match (fm.as_slice(), tm.as_slice()) {
+            (_, []) => TypeChange::BinaryCompatible,
+            ([p1, s1], [p2, s2]) if s1 == s2 && p2 >= p1 => TypeChange::BinaryCompatible,
+            ([p1, s1], [p2, s2]) if p2 - s2 >= p1 - s1 && s2 >= s1 => TypeChange::Widening,
+            _ => TypeChange::Narrowing,
+        };
+    }
+    let precision_types = [
+        "timestamp without time zone",
+        "timestamp with time zone",
+        "time without time zone",
+        "time with time zone",
+        "interval",
+    ];
+    if fb == tb && precision_types.contains(&fb.as_str()) {
+        return match (fm.first(), tm.first()) {
+            (_, None) => TypeChange::BinaryCompatible,
+            (Some(a), Some(b)) if b >= a => TypeChange::BinaryCompatible,
+            _ => TypeChange::Narrowing,
+        };
+    }
+    if fb == "character" && tb == "character" {
+        return match (fm.first(), tm.first()) {
+            (Some(a), Some(b)) if b >= a => TypeChange::Widening,
+            _ => TypeChange::Narrowing,
+        };
+    }
+    let rank = |b: &str| match b {
+        "smallint" => Some(1),
+        "integer" => Some(2),
+        "bigint" => Some(3),
+        _ => None,
+    };
+    if let (Some(a), Some(b)) = (rank(&fb), rank(&tb)) {
+        return if b >= a {
+            TypeChange::Widening
+        } else {
+            TypeChange::Narrowing
+        };
+    }
+    if fb == "real" && tb == "double precision" {
+        return TypeChange::Widening;
+    }
+    if fb == "double precision" && tb == "real" {
+        return TypeChange::Narrowing;
+    }
+    if rank(&fb).is_some() && tb == "numeric" && tm.is_empty() {
+        return TypeChange::Widening;
+    }
+    if tb == "text" || (tb == "character varying" && tm.is_empty()) {
+        // Every type has a text form.
+        return TypeChange::Widening;
+    }
+    TypeChange::Cast
+}
+
+#[cfg(test)]
+mod tests;
