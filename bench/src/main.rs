@@ -172,10 +172,9 @@ impl Database {
         }
         let name = format!("ferry_bench_{}_{run}", std::process::id());
         let mut c = postgres::Client::connect(admin, postgres::NoTls).expect("connect");
-        c.batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name} TEMPLATE template0"
-        ))
-        .expect("create bench database");
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .and_then(|_| c.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE template0")))
+            .expect("create bench database");
         let base = &admin[..admin.rfind('/').expect("database in URL")];
         Database {
             url: format!("{base}/{name}"),
