@@ -7,8 +7,7 @@ mod inspect;
 mod plan;
 
 pub use database::PgDatabase;
-pub use dialect::{implicit_name, quote_ident, quote_qualified, Postgres};
-pub use plan::render_statements;
+pub use dialect::{canonical_type, implicit_name, quote_ident, quote_qualified, Postgres};
 
 /// The PostgreSQL dialect, for code that needs a `&'static dyn Dialect`.
 pub static POSTGRES: Postgres = Postgres;

@@ -52,7 +52,7 @@ pub(crate) fn render_schema(schema: &Schema) -> Vec<(String, String)> {
 }
 
 /// A plan's steps as a script: statements end with `;`, steps are separated by a blank line.
-pub fn render_statements(plan: &Plan) -> String {
+pub(crate) fn render_statements(plan: &Plan) -> String {
     let mut out = String::new();
     for step in &plan.steps {
         for stmt in &step.statements {
@@ -69,6 +69,7 @@ pub fn render_statements(plan: &Plan) -> String {
 struct Phases {
     schemas: Vec<Step>,
     types: Vec<Step>,
+    drop_identities: Vec<Step>,
     sequences: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
     drop_constraints: Vec<Step>,
@@ -93,6 +94,7 @@ impl Phases {
         [
             self.schemas,
             self.types,
+            self.drop_identities,
             self.sequences,
             self.drop_foreign_keys,
             self.drop_constraints,
@@ -153,6 +155,8 @@ struct Planner<'a> {
     created_sequences: BTreeSet<QualifiedName>,
     /// Sequences rendered as `serial` columns instead of CREATE SEQUENCE.
     serial_sequences: BTreeSet<QualifiedName>,
+    /// How many column defaults of the target schema call nextval() on each sequence.
+    sequence_users: BTreeMap<QualifiedName, usize>,
     /// (table under its old name, constraint or index name) already dropped by an earlier
     /// phase; the differ's own drop of the same object is skipped.
     dropped_early: BTreeSet<(QualifiedName, String)>,
@@ -163,7 +167,69 @@ struct Planner<'a> {
     deferred_fks: BTreeSet<(QualifiedName, String)>,
     /// Columns rebuilt by DROP + ADD COLUMN (generated expression changes): (new table, column).
     rebuilt_columns: BTreeSet<(QualifiedName, String)>,
+    /// ADD VALUE steps, which may have to move out of the transaction.
+    added_enum_values: Vec<AddedEnumValue>,
+    /// Constraints and indexes the differ drops and adds again identical but for the name
+    /// (implicit names after a table rename): renamed instead. By table under its new name.
+    object_renames: BTreeMap<QualifiedName, Vec<ObjectRename>>,
+    /// (old table, old name) of those renamed objects: their drop is skipped.
+    renamed_from: BTreeSet<(QualifiedName, String)>,
+    /// (new table, new name) of those renamed objects: their creation is skipped.
+    renamed_to: BTreeSet<(QualifiedName, String)>,
+    /// Owned sequences dropped and created again identical but for the name (a serial
+    /// column of a renamed table): renamed instead, so they keep their current value.
+    sequence_renames: Vec<SequenceRename>,
     phases: Phases,
+}
+
+struct SequenceRename {
+    old: Sequence,
+    /// The owner table under its old name.
+    owner: QualifiedName,
+    /// Where the old sequence is once tables have moved (SET SCHEMA takes it along).
+    current: QualifiedName,
+    new: Sequence,
+}
+
+/// A constraint or index renamed in place.
+struct ObjectRename {
+    index: bool,
+    from: String,
+    to: String,
+}
+
+/// An `ALTER TYPE ... ADD VALUE` step, and its form for running outside the transaction.
+struct AddedEnumValue {
+    enum_name: QualifiedName,
+    literal: String,
+    statement: String,
+    outside: String,
+}
+
+/// PostgreSQL refuses to use an enum value added in the same transaction ("unsafe use of
+/// new value"). When another statement of the plan mentions an added value, its ADD VALUE
+/// runs before the transaction instead, idempotently (IF NOT EXISTS) so that a retry after
+/// a failed apply works. All values added to one enum move together, since each is
+/// placed relative to the previous one.
+fn move_used_enum_values_before(plan: &mut Plan, added: &[AddedEnumValue]) {
+    let used_enums: BTreeSet<&QualifiedName> = added
+        .iter()
+        .filter(|value| {
+            plan.steps
+                .iter()
+                .flat_map(|s| s.statements.iter())
+                .any(|stmt| !stmt.starts_with("ALTER TYPE ") && stmt.contains(&value.literal))
+        })
+        .map(|value| &value.enum_name)
+        .collect();
+    for value in added {
+        if !used_enums.contains(&value.enum_name) {
+            continue;
+        }
+        plan.steps
+            .retain(|s| s.statements.len() != 1 || s.statements[0] != value.statement);
+        plan.before.push(value.outside.clone());
+    }
 }
 
 impl<'a> Planner<'a> {
@@ -178,10 +244,16 @@ impl<'a> Planner<'a> {
             altered_by_to: BTreeMap::new(),
             created_sequences: BTreeSet::new(),
             serial_sequences: BTreeSet::new(),
+            sequence_users: BTreeMap::new(),
             dropped_early: BTreeSet::new(),
             readds: BTreeMap::new(),
             deferred_fks: BTreeSet::new(),
             rebuilt_columns: BTreeSet::new(),
+            added_enum_values: Vec::new(),
+            object_renames: BTreeMap::new(),
+            renamed_from: BTreeSet::new(),
+            renamed_to: BTreeSet::new(),
+            sequence_renames: Vec::new(),
             phases: Phases::default(),
         };
         for c in changes {
@@ -202,8 +274,130 @@ impl<'a> Planner<'a> {
                 _ => {}
             }
         }
+        for c in to.tables.values().flat_map(|t| t.columns.iter()) {
+            if let Some(seq) = c.default.as_ref().and_then(|d| nextval_target(&d.sql)) {
+                *p.sequence_users.entry(seq).or_default() += 1;
+            }
+        }
+        p.find_object_renames();
+        p.find_sequence_renames();
         p.find_serial_sequences();
         p
+    }
+
+    /// `fk` (of the old schema) with its referenced table and columns under their new names.
+    fn fk_through_renames(&self, fk: &ForeignKey) -> ForeignKey {
+        let mut moved = fk.clone();
+        if let Some(td) = self.altered_by_from.get(&fk.ref_table) {
+            moved.ref_table = td.to.name.clone();
+            moved.ref_columns = fk
+                .ref_columns
+                .iter()
+                .map(|c| {
+                    self.map_column(&fk.ref_table, c)
+                        .map(|(_, new)| new)
+                        .unwrap_or_else(|| c.clone())
+                })
+                .collect();
+        }
+        moved
+    }
+
+    /// Pairs each dropped constraint or index with an added one that differs only by name
+    /// (or not at all, once renames are taken into account): a rename, or nothing to do.
+    fn find_object_renames(&mut self) {
+        let diffs: Vec<&'a TableDiff> = self.altered_by_from.values().copied().collect();
+        for td in diffs {
+            let mut used: BTreeSet<&str> = BTreeSet::new();
+            let mut pairs: Vec<ObjectRename> = Vec::new();
+            for drop in &td.changes {
+                let found = td.changes.iter().find_map(|add| {
+                    let (index, from, to) = match (drop, add) {
+                        (TableChange::DropPrimaryKey(a), TableChange::AddPrimaryKey(b)) => {
+                            (false, &a.name, same_but_name(a, b)?)
+                        }
+                        (TableChange::DropUnique(a), TableChange::AddUnique(b)) => {
+                            (false, &a.name, same_but_name(a, b)?)
+                        }
+                        (TableChange::DropCheck(a), TableChange::AddCheck(b)) => {
+                            (false, &a.name, same_but_name(a, b)?)
+                        }
+                        (TableChange::DropForeignKey(a), TableChange::AddForeignKey(b)) => {
+                            // The server follows a renamed referenced table by itself.
+                            let moved = self.fk_through_renames(a);
+                            if moved == *b {
+                                (false, &a.name, &b.name)
+                            } else {
+                                (false, &a.name, same_but_name(&moved, b)?)
+                            }
+                        }
+                        (TableChange::DropIndex(a), TableChange::CreateIndex(b)) => {
+                            (true, &a.name, same_but_name(a, b)?)
+                        }
+                        _ => return None,
+                    };
+                    (!used.contains(to.as_str())).then_some((index, from, to))
+                });
+                if let Some((index, from, to)) = found {
+                    used.insert(to);
+                    pairs.push(ObjectRename {
+                        index,
+                        from: from.clone(),
+                        to: to.clone(),
+                    });
+                }
+            }
+            for pair in &pairs {
+                self.renamed_from
+                    .insert((td.from.name.clone(), pair.from.clone()));
+                self.renamed_to
+                    .insert((td.to.name.clone(), pair.to.clone()));
+            }
+            if !pairs.is_empty() {
+                self.object_renames.insert(td.to.name.clone(), pairs);
+            }
+        }
+    }
+
+    /// Pairs each dropped owned sequence with a created one that has the same settings and
+    /// the same owner column (through table and column renames).
+    fn find_sequence_renames(&mut self) {
+        let created: Vec<&'a Sequence> = self
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::CreateSequence(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        for c in self.changes {
+            let Change::DropSequence(old) = c else {
+                continue;
+            };
+            let Some((table, column)) = &old.owned_by else {
+                continue;
+            };
+            let Some(owner) = self.map_column(table, column) else {
+                continue;
+            };
+            let current = QualifiedName::new(owner.0.schema.clone(), old.name.name.clone());
+            let new = created.iter().find(|n| {
+                n.owned_by.as_ref() == Some(&owner)
+                    && n.name.schema == current.schema
+                    && n.data_type == old.data_type
+                    && n.options == old.options
+                    && self.created_sequences.contains(&n.name)
+            });
+            if let Some(new) = new {
+                self.created_sequences.remove(&new.name);
+                self.sequence_renames.push(SequenceRename {
+                    old: old.clone(),
+                    owner: table.clone(),
+                    current,
+                    new: (*new).clone(),
+                });
+            }
+        }
     }
 
     fn run(mut self) -> Result<Plan, PlanError> {
@@ -238,12 +432,15 @@ impl<'a> Planner<'a> {
         }
         self.readd_objects();
         self.drop_tables();
-        Ok(Plan {
+        let added = std::mem::take(&mut self.added_enum_values);
+        let mut plan = Plan {
             before: Vec::new(),
             steps: self.phases.into_steps(),
             checks: Vec::new(),
             after: Vec::new(),
-        })
+        };
+        move_used_enum_values_before(&mut plan, &added);
+        Ok(plan)
     }
 
     // ----- lookups -------------------------------------------------------------------
@@ -354,18 +551,7 @@ impl<'a> Planner<'a> {
             return None;
         }
         // Another default using the sequence would need it to exist before this table.
-        let users = self
-            .to
-            .tables
-            .values()
-            .flat_map(|t| t.columns.iter())
-            .filter(|c| {
-                c.default
-                    .as_ref()
-                    .and_then(|d| nextval_target(&d.sql))
-                    .is_some_and(|s| s == seq_name)
-            })
-            .count();
+        let users = self.sequence_users.get(&seq_name).copied().unwrap_or(0);
         (users == 1).then_some(seq_name)
     }
 
@@ -438,10 +624,17 @@ impl<'a> Planner<'a> {
             } else {
                 String::new()
             };
-            self.phases.types.push(Step::new(format!(
-                "ALTER TYPE {name} ADD VALUE {}{position}",
-                literal(v)
-            )));
+            let statement = format!("ALTER TYPE {name} ADD VALUE {}{position}", literal(v));
+            self.added_enum_values.push(AddedEnumValue {
+                enum_name: to.name.clone(),
+                literal: literal(v),
+                statement: statement.clone(),
+                outside: format!(
+                    "ALTER TYPE {name} ADD VALUE IF NOT EXISTS {}{position}",
+                    literal(v)
+                ),
+            });
+            self.phases.types.push(Step::new(statement));
         }
     }
 
@@ -491,10 +684,10 @@ impl<'a> Planner<'a> {
         }
         let plain = quote_qualified(&to.name);
         let array = format!("{plain}[]");
-        let canonical = |n: &QualifiedName| quote_qualified(n);
+        // Column types are canonical, i.e. the quoted qualified name (plus `[]`).
         let type_names = [
-            canonical(&from.name),
-            format!("{}[]", canonical(&from.name)),
+            quote_qualified(&from.name),
+            format!("{}[]", quote_qualified(&from.name)),
         ];
         // Columns that keep this type: they follow it to the new one.
         let mut tables: Vec<(&'a Table, &'a Table)> = Vec::new();
@@ -640,6 +833,18 @@ impl<'a> Planner<'a> {
     // ----- sequences -------------------------------------------------------------------
 
     fn create_sequence(&mut self, s: &Sequence) {
+        let renamed = self.sequence_renames.iter().find(|r| r.new.name == s.name);
+        if let Some(r) = renamed {
+            // Renamed from the sequence it replaces; see `find_sequence_renames`.
+            if s.comment != r.old.comment {
+                self.phases.comments.push(Step::new(comment_sql(
+                    "SEQUENCE",
+                    &quote_qualified(&s.name),
+                    s.comment.as_deref(),
+                )));
+            }
+            return;
+        }
         if let Some(c) = &s.comment {
             self.phases.comments.push(Step::new(comment_sql(
                 "SEQUENCE",
@@ -720,6 +925,9 @@ impl<'a> Planner<'a> {
     }
 
     fn drop_sequence(&mut self, s: &Sequence) {
+        if self.sequence_renames.iter().any(|r| r.old.name == s.name) {
+            return;
+        }
         if let Some((table, column)) = &s.owned_by {
             // PostgreSQL drops an owned sequence with its table or column.
             if self.column_dropped(table, column) {
@@ -744,7 +952,14 @@ impl<'a> Planner<'a> {
         for td in self.altered_by_from.values() {
             let keys = broken_keys.entry(td.from.name.clone()).or_default();
             for c in &td.changes {
+                let renamed = |name: &String| {
+                    self.renamed_from
+                        .contains(&(td.from.name.clone(), name.clone()))
+                };
                 match c {
+                    TableChange::DropPrimaryKey(x) if renamed(&x.name) => {}
+                    TableChange::DropUnique(x) if renamed(&x.name) => {}
+                    TableChange::DropIndex(x) if renamed(&x.name) => {}
                     TableChange::DropPrimaryKey(pk) => {
                         if let Some(old) =
                             td.from.primary_key.as_ref().filter(|k| k.name == pk.name)
@@ -888,18 +1103,23 @@ impl<'a> Planner<'a> {
     fn key_is_stable(&self, table: &Table, td: Option<&TableDiff>, columns: &[String]) -> bool {
         let wanted: BTreeSet<&String> = columns.iter().collect();
         let added = |name: &str| {
-            td.is_some_and(|td| {
-                td.changes.iter().any(|c| match c {
-                    TableChange::AddPrimaryKey(x) => x.name == name,
-                    TableChange::AddUnique(x) => x.name == name,
-                    TableChange::CreateIndex(x) => x.name == name,
-                    TableChange::AddColumn(x) => columns.contains(&x.name),
-                    _ => false,
+            let renamed = self
+                .renamed_to
+                .contains(&(table.name.clone(), name.to_string()));
+            !renamed
+                && td.is_some_and(|td| {
+                    td.changes.iter().any(|c| match c {
+                        TableChange::AddPrimaryKey(x) => x.name == name,
+                        TableChange::AddUnique(x) => x.name == name,
+                        TableChange::CreateIndex(x) => x.name == name,
+                        TableChange::AddColumn(x) => columns.contains(&x.name),
+                        _ => false,
+                    })
                 })
-            }) || self
-                .readds
-                .get(&table.name)
-                .is_some_and(|r| r.iter().any(|o| o.name() == name))
+                || self
+                    .readds
+                    .get(&table.name)
+                    .is_some_and(|r| r.iter().any(|o| o.name() == name))
         };
         let mut keys: Vec<(&str, BTreeSet<&String>)> = Vec::new();
         if let Some(pk) = &table.primary_key {
@@ -1021,6 +1241,17 @@ impl<'a> Planner<'a> {
 
         // Drops, under the old names.
         for c in &td.changes {
+            let name = match c {
+                TableChange::DropForeignKey(x) => &x.name,
+                TableChange::DropIndex(x) => &x.name,
+                TableChange::DropCheck(x) => &x.name,
+                TableChange::DropUnique(x) => &x.name,
+                TableChange::DropPrimaryKey(x) => &x.name,
+                _ => continue,
+            };
+            if self.renamed_from.contains(&(old.clone(), name.clone())) {
+                continue;
+            }
             match c {
                 TableChange::DropForeignKey(fk) => self.drop_foreign_key(old, &fk.name),
                 TableChange::DropIndex(idx) => self.drop_index(old, &idx.name),
@@ -1072,6 +1303,38 @@ impl<'a> Planner<'a> {
                 )));
             }
         }
+        let object_renames = self.object_renames.remove(new).unwrap_or_default();
+        for r in object_renames.into_iter().filter(|r| r.from != r.to) {
+            let sql = if r.index {
+                format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    quote_qualified(&QualifiedName::new(new.schema.clone(), r.from.clone())),
+                    quote_ident(&r.to)
+                )
+            } else {
+                format!(
+                    "ALTER TABLE {t_new} RENAME CONSTRAINT {} TO {}",
+                    quote_ident(&r.from),
+                    quote_ident(&r.to)
+                )
+            };
+            self.phases.renames.push(Step::new(sql));
+        }
+        let sequence_renames: Vec<String> = self
+            .sequence_renames
+            .iter()
+            .filter(|r| r.owner == *old)
+            .map(|r| {
+                format!(
+                    "ALTER SEQUENCE {} RENAME TO {}",
+                    quote_qualified(&r.current),
+                    quote_ident(&r.new.name.name)
+                )
+            })
+            .collect();
+        for sql in sequence_renames {
+            self.phases.renames.push(Step::new(sql));
+        }
 
         // Columns, under the new names.
         for c in &td.changes {
@@ -1096,6 +1359,17 @@ impl<'a> Planner<'a> {
 
         // Constraints, indexes, foreign keys and comments, under the new names.
         for c in &td.changes {
+            let added = match c {
+                TableChange::AddPrimaryKey(x) => Some(&x.name),
+                TableChange::AddUnique(x) => Some(&x.name),
+                TableChange::AddCheck(x) => Some(&x.name),
+                TableChange::CreateIndex(x) => Some(&x.name),
+                TableChange::AddForeignKey(x) => Some(&x.name),
+                _ => None,
+            };
+            if added.is_some_and(|n| self.renamed_to.contains(&(new.clone(), n.clone()))) {
+                continue;
+            }
             match c {
                 TableChange::AddPrimaryKey(pk) => self.add_primary_key(new, pk, true),
                 TableChange::AddUnique(u) => self.add_unique(new, u, true),
@@ -1235,7 +1509,13 @@ impl<'a> Planner<'a> {
             step.statements.push(format!("{alter} DROP EXPRESSION"));
         }
         if from.identity.is_some() && to.identity.is_none() {
-            step.statements.push(format!("{alter} DROP IDENTITY"));
+            // Early, under the old names: the identity's internal sequence is named like
+            // the serial sequence that may replace it (table_column_seq).
+            self.phases.drop_identities.push(Step::new(format!(
+                "ALTER TABLE {} ALTER COLUMN {} DROP IDENTITY",
+                quote_qualified(&td.from.name),
+                quote_ident(&Self::old_column_name(td, &to.name))
+            )));
         }
         let mut default_dropped = false;
         if from.data_type != to.data_type || from.collation != to.collation {
@@ -1326,11 +1606,8 @@ impl<'a> Planner<'a> {
                 if !opts.is_empty() {
                     sql.push_str(&format!(" ({})", opts.join(" ")));
                 }
+                // Existing values stay; only new rows draw from the identity.
                 step.statements.push(sql);
-                step.hazards.push(hazard(
-                    HazardKind::TableRewrite,
-                    format!("makes {table}.{} an identity column", to.name),
-                ));
             }
             (Some(a), Some(b)) if a != b => {
                 let mut parts = Vec::new();
@@ -1921,6 +2198,64 @@ fn needs_rebuild(from: &Column, to: &Column) -> bool {
         (Some(a), Some(b)) => a != b,
         (None, Some(_)) => true,
         _ => false,
+    }
+}
+
+/// `b`'s name when `a` renamed to it equals `b`.
+fn same_but_name<'b, T: Clone + PartialEq + Named>(a: &T, b: &'b T) -> Option<&'b String> {
+    let mut renamed = a.clone();
+    renamed.set_name(b.name().clone());
+    (renamed == *b && a.name() != b.name()).then(|| b.name())
+}
+
+/// Model objects with a name.
+trait Named {
+    fn name(&self) -> &String;
+    fn set_name(&mut self, name: String);
+}
+
+impl Named for PrimaryKey {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+}
+
+impl Named for UniqueConstraint {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+}
+
+impl Named for CheckConstraint {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+}
+
+impl Named for ForeignKey {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+}
+
+impl Named for Index {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
     }
 }
 

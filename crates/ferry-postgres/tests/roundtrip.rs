@@ -171,3 +171,226 @@ fn print_rendered_full_schema() {
     let files = POSTGRES.render_schema(&db.inspect());
     println!("{}", files[0].1);
 }
+
+/// canonical_type(written) is what the server reports for a column declared as written.
+#[test]
+fn canonical_types_match_the_server() {
+    let Some(db) = TestDb::new() else { return };
+    let written = [
+        "int",
+        "int4",
+        "integer",
+        "int2",
+        "smallint",
+        "int8",
+        "bigint",
+        "bool",
+        "boolean",
+        "float4",
+        "real",
+        "float8",
+        "double precision",
+        "float",
+        "float(1)",
+        "float(24)",
+        "float(25)",
+        "float(53)",
+        "decimal",
+        "decimal(10,2)",
+        "dec(5,2)",
+        "numeric(7)",
+        "numeric",
+        "varchar",
+        "varchar(40)",
+        "character varying(3)",
+        "char varying(4)",
+        "national character varying(5)",
+        "char",
+        "character",
+        "char(5)",
+        "nchar(2)",
+        "bpchar",
+        "bpchar(7)",
+        "text",
+        "timestamp",
+        "timestamp(0)",
+        "timestamp(3)",
+        "timestamptz",
+        "timestamptz(6)",
+        "timestamp with time zone",
+        "timestamp(2) without time zone",
+        "time",
+        "time(3)",
+        "timetz",
+        "time(2) with time zone",
+        "interval",
+        "interval(2)",
+        "interval year to month",
+        "interval day to second(3)",
+        "interval hour",
+        "bit",
+        "bit(3)",
+        "varbit",
+        "varbit(5)",
+        "bit varying(6)",
+        "date",
+        "bytea",
+        "json",
+        "jsonb",
+        "uuid",
+        "xml",
+        "inet",
+        "cidr",
+        "macaddr",
+        "macaddr8",
+        "money",
+        "tsvector",
+        "tsquery",
+        "point",
+        "box",
+        "int4range",
+        "tstzrange",
+        "int[]",
+        "int[][]",
+        "int[3]",
+        "integer array",
+        "text[]",
+        "varchar(10)[]",
+        "numeric(5,1)[]",
+        "\"char\"",
+        "oid",
+        "pg_catalog.int4",
+        "pg_lsn",
+        "mood",
+        "mood[]",
+        "public.mood",
+        "\"Odd\".\"Type\"",
+    ];
+    let mut sql = String::from(
+        "CREATE TYPE mood AS ENUM ('a'); CREATE SCHEMA \"Odd\"; \
+         CREATE TYPE \"Odd\".\"Type\" AS ENUM ('b'); CREATE TABLE types (",
+    );
+    for (i, w) in written.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("c{i} {w}"));
+    }
+    sql.push_str(");");
+    db.execute(&sql);
+    let schema = db.inspect();
+    let table = schema
+        .tables
+        .values()
+        .find(|t| t.name.name == "types")
+        .expect("types table");
+    let mut wrong = Vec::new();
+    for (i, w) in written.iter().enumerate() {
+        let server = &table.columns[i].data_type;
+        let ours = POSTGRES.canonical_type(w);
+        if *server != ours {
+            wrong.push(format!("{w}: server {server}, canonical_type {ours}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// implicit_name matches the names the server picks, including 63-byte truncation.
+#[test]
+fn implicit_names_match_the_server() {
+    use ferry_core::ImplicitName;
+    let Some(db) = TestDb::new() else { return };
+    let long_table = "t".repeat(63);
+    let long_col = "c".repeat(63);
+    let mid_col = "m".repeat(40);
+    let sql = format!(
+        "CREATE TABLE parent (id int PRIMARY KEY, a int, b int, UNIQUE (a, b));
+         CREATE TABLE {long_table} (
+           {long_col} int PRIMARY KEY,
+           {mid_col} int UNIQUE CHECK ({mid_col} > 0),
+           x int REFERENCES parent,
+           y int, z int,
+           CHECK (y < z),
+           FOREIGN KEY (y, z) REFERENCES parent (a, b)
+         );
+         CREATE INDEX ON {long_table} ({mid_col}, y, z);
+         CREATE TABLE short (\"Mixed Col\" int UNIQUE, \"é\" int CHECK (\"é\" > 0));"
+    );
+    db.execute(&sql);
+    let schema = db.inspect();
+    let find = |name: &str| {
+        schema
+            .tables
+            .values()
+            .find(|t| t.name.name == name)
+            .unwrap_or_else(|| panic!("table {name}"))
+    };
+    let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let t = find(&long_table);
+    let name = |k, c: &[&str]| POSTGRES.implicit_name(k, &long_table, &cols(c));
+    assert_eq!(
+        t.primary_key.as_ref().map(|p| p.name.clone()),
+        Some(name(ImplicitName::PrimaryKey, &[]))
+    );
+    assert_eq!(t.uniques[0].name, name(ImplicitName::Unique, &[&mid_col]));
+    let checks: Vec<&String> = t.checks.iter().map(|c| &c.name).collect();
+    assert!(
+        checks.contains(&&name(ImplicitName::Check, &[&mid_col])),
+        "{checks:?}"
+    );
+    assert!(
+        checks.contains(&&name(ImplicitName::Check, &["y", "z"])),
+        "{checks:?}"
+    );
+    let fks: Vec<&String> = t.foreign_keys.iter().map(|c| &c.name).collect();
+    assert!(
+        fks.contains(&&name(ImplicitName::ForeignKey, &["x"])),
+        "{fks:?}"
+    );
+    assert!(
+        fks.contains(&&name(ImplicitName::ForeignKey, &["y", "z"])),
+        "{fks:?}"
+    );
+    assert_eq!(
+        t.indexes[0].name,
+        name(ImplicitName::Index, &[&mid_col, "y", "z"])
+    );
+    assert_eq!(find("parent").uniques[0].name, "parent_a_b_key");
+    let s = find("short");
+    assert_eq!(
+        s.uniques[0].name,
+        POSTGRES.implicit_name(ImplicitName::Unique, "short", &cols(&["Mixed Col"]))
+    );
+    assert_eq!(
+        s.checks[0].name,
+        POSTGRES.implicit_name(ImplicitName::Check, "short", &cols(&["é"]))
+    );
+}
+
+/// Extension objects stay out of the model; their types and operator classes are used
+/// like any other.
+#[test]
+fn extension_types_and_operator_classes_round_trip() {
+    let Some(db) = TestDb::new() else { return };
+    let sql = r#"
+        CREATE EXTENSION citext;
+        CREATE EXTENSION pg_trgm;
+        CREATE TABLE people (
+          id int PRIMARY KEY,
+          email citext UNIQUE,
+          aliases citext[],
+          name text
+        );
+        CREATE INDEX people_name_trgm ON people USING gin (name gin_trgm_ops);
+    "#;
+    db.execute(sql);
+    let inspected = db.inspect();
+    let mut loaded = load(sql);
+    // CREATE EXTENSION is kept as an opaque statement by the loader.
+    assert_eq!(loaded.opaque.len(), 2);
+    loaded.opaque.clear();
+    assert_same(&loaded, &inspected, "with extensions");
+    assert!(inspected.namespaces.is_empty());
+    assert!(inspected.enums.is_empty() && inspected.sequences.is_empty());
+    assert_eq!(inspected.tables.len(), 1);
+}

@@ -465,9 +465,14 @@ fn dropping_a_referenced_key_rebuilds_its_foreign_keys() {
     let from = users_and_orders();
     let mut to = from.clone();
     if let Some(users) = to.tables.get_mut(&qn("public", "users")) {
-        if let Some(pk) = &mut users.primary_key {
-            pk.name = "users_new_pkey".into();
-        }
+        // The key moves from the primary key to a unique constraint on the same column.
+        users.primary_key = None;
+        users.uniques.push(UniqueConstraint {
+            name: "users_id_key".into(),
+            columns: vec!["id".into()],
+            nulls_not_distinct: false,
+            deferrable: Deferrable::NotDeferrable,
+        });
     }
     let s = statements(&plan_between(&from, &to));
     assert_eq!(
@@ -475,9 +480,26 @@ fn dropping_a_referenced_key_rebuilds_its_foreign_keys() {
         vec![
             "ALTER TABLE public.a_orders DROP CONSTRAINT a_orders_user_id_fkey",
             "ALTER TABLE public.users DROP CONSTRAINT users_pkey",
-            "ALTER TABLE public.users ADD CONSTRAINT users_new_pkey PRIMARY KEY (id)",
+            "ALTER TABLE public.users ADD CONSTRAINT users_id_key UNIQUE (id)",
             "ALTER TABLE public.a_orders ADD CONSTRAINT a_orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users (id)",
         ]
+    );
+}
+
+#[test]
+fn a_renamed_key_is_renamed_in_place() {
+    let from = users_and_orders();
+    let mut to = from.clone();
+    if let Some(pk) = to
+        .tables
+        .get_mut(&qn("public", "users"))
+        .and_then(|t| t.primary_key.as_mut())
+    {
+        pk.name = "users_new_pkey".into();
+    }
+    assert_eq!(
+        statements(&plan_between(&from, &to)),
+        vec!["ALTER TABLE public.users RENAME CONSTRAINT users_pkey TO users_new_pkey"]
     );
 }
 
@@ -674,4 +696,81 @@ fn render_schema_has_a_header_and_one_statement_per_object() {
     assert!(text.starts_with("-- "));
     assert_eq!(text.matches("CREATE TABLE").count(), 2);
     assert!(text.ends_with(")\n;\n") || text.ends_with(");\n"), "{text}");
+}
+
+#[test]
+fn enum_values_used_in_the_plan_are_added_before_the_transaction() {
+    let from = with_enum(&["a"]);
+    let mut to = with_enum(&["a", "x", "b"]);
+    if let Some(t) = to.tables.get_mut(&qn("public", "t")) {
+        t.columns[0].default = Some(pg_expr("'b'::mood"));
+    }
+    let p = plan_between(&from, &to);
+    assert_eq!(
+        p.before,
+        vec![
+            "ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'x' AFTER 'a'",
+            "ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'b' AFTER 'x'",
+        ]
+    );
+    assert_eq!(
+        statements(&p),
+        vec!["ALTER TABLE public.t ALTER COLUMN m SET DEFAULT 'b'::mood"]
+    );
+}
+
+#[test]
+fn implicit_names_follow_a_table_rename() {
+    let build = |t: &str| {
+        let mut id = not_null("id", "integer");
+        id.default = Some(pg_expr(&format!("nextval('{t}_id_seq'::regclass)")));
+        let mut table = with_pk(table(t, vec![id, col("n", "text")]), &["id"]);
+        table.checks.push(CheckConstraint {
+            name: format!("{t}_n_check"),
+            expr: pg_expr("n <> ''"),
+            no_inherit: false,
+        });
+        table.indexes.push(Index {
+            name: format!("{t}_n_idx"),
+            unique: false,
+            method: "btree".into(),
+            keys: vec![IndexKey::column("n")],
+            include: vec![],
+            predicate: None,
+            nulls_not_distinct: false,
+        });
+        let mut s = schema(vec![table]);
+        let seq = Sequence {
+            name: qn("public", &format!("{t}_id_seq")),
+            data_type: Some("integer".into()),
+            options: SequenceOptions::default(),
+            owned_by: Some((qn("public", t), "id".into())),
+            comment: None,
+        };
+        s.sequences.insert(seq.name.clone(), seq);
+        s
+    };
+    let from = build("accounts");
+    let to = build("users");
+    let mut renames = Renames::default();
+    renames
+        .tables
+        .insert(qn("public", "users"), qn("public", "accounts"));
+    let changes = diff(&from, &to, &renames);
+    let p = match plan(&from, &to, &changes) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(
+        statements(&p),
+        vec![
+            "ALTER TABLE public.accounts RENAME TO users",
+            "ALTER TABLE public.users RENAME CONSTRAINT accounts_pkey TO users_pkey",
+            "ALTER TABLE public.users RENAME CONSTRAINT accounts_n_check TO users_n_check",
+            "ALTER INDEX public.accounts_n_idx RENAME TO users_n_idx",
+            "ALTER SEQUENCE public.accounts_id_seq RENAME TO users_id_seq",
+            "ALTER TABLE public.users ALTER COLUMN id SET DEFAULT nextval('users_id_seq'::regclass)",
+        ]
+    );
+    assert!(p.hazards().next().is_none());
 }
