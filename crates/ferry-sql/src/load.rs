@@ -139,6 +139,22 @@ impl<'d> Loader<'d> {
     }
 
     fn finish(mut self) -> PResult<Schema> {
+        // `REFERENCES t` names t's primary key; t may be declared later (any file order).
+        let primary_keys: std::collections::HashMap<QualifiedName, Vec<String>> = self
+            .schema
+            .tables
+            .iter()
+            .filter_map(|(n, t)| Some((n.clone(), t.primary_key.as_ref()?.columns.clone())))
+            .collect();
+        for t in self.schema.tables.values_mut() {
+            for fk in &mut t.foreign_keys {
+                if fk.ref_columns.is_empty() {
+                    if let Some(pk) = primary_keys.get(&fk.ref_table) {
+                        fk.ref_columns = pk.clone();
+                    }
+                }
+            }
+        }
         for t in self.schema.tables.values_mut() {
             t.checks
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.expr.key.cmp(&b.expr.key)));

@@ -230,6 +230,24 @@ impl PgDb {
             })
     }
 
+    /// Runs a script with `psql -f`, statement by statement in autocommit, as users apply
+    /// `ferry diff` output (a single multi-statement query would be one transaction).
+    pub fn psql_script(&self, sql: &str) -> Result<(), String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let file = dir.path().join("script.sql");
+        std::fs::write(&file, sql).map_err(|e| e.to_string())?;
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &self.url, "-f"])
+            .arg(&file)
+            .output()
+            .map_err(|e| format!("cannot run psql: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
     pub fn query_strings(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         let rows = self.client().simple_query(sql).expect("query");
         rows.into_iter()
