@@ -396,6 +396,22 @@ impl<'d> Loader<'d> {
         Ok(QualifiedName::new(self.default_ns(), first))
     }
 
+    /// SQLite names are case-insensitive: `ON PRODUCTS` finds table `products`.
+    fn resolve_table(&self, name: QualifiedName) -> QualifiedName {
+        if self.kind != DialectKind::Sqlite || self.schema.tables.contains_key(&name) {
+            return name;
+        }
+        self.schema
+            .tables
+            .keys()
+            .find(|k| {
+                k.schema.eq_ignore_ascii_case(&name.schema)
+                    && k.name.eq_ignore_ascii_case(&name.name)
+            })
+            .cloned()
+            .unwrap_or(name)
+    }
+
     fn create_table(&mut self, p: &mut StmtParser, ann: &mut Vec<Annotatable>) -> PResult<bool> {
         p.eat_words(&["if", "not", "exists"]);
         let name_tok = p.here();
@@ -1000,7 +1016,7 @@ impl<'d> Loader<'d> {
         }
         p.expect_word("on")?;
         p.eat_word("only");
-        let table_name = self.qualified(p)?;
+        let table_name = self.resolve_table(self.qualified(p)?);
         let method = if p.eat_word("using") {
             p.ident()?.to_lowercase()
         } else {
@@ -1257,7 +1273,7 @@ impl<'d> Loader<'d> {
         p.eat_words(&["if", "exists"]);
         p.eat_word("only");
         let at = p.here();
-        let name = self.qualified(p)?;
+        let name = self.resolve_table(self.qualified(p)?);
         p.eat(&Token::Mul);
         if !self.schema.tables.contains_key(&name) {
             return Err(p.error_at(
