@@ -43,10 +43,27 @@ fn parse(sql: &str, kind: DialectKind) -> Result<Ast, sqlparser::parser::ParserE
         })
 }
 
-/// Checks that `sql` is one whole expression (used where the loader finds an expression's
-/// end by looking for the next keyword, as in DEFAULT clauses).
-pub(crate) fn validate(sql: &str, kind: DialectKind) -> Result<(), String> {
-    parse(sql, kind).map(|_| ()).map_err(|e| e.to_string())
+/// Catches a DEFAULT that swallowed a misspelt keyword (`DEFAULT 'x' FROBNICATE`): the
+/// loader finds a default's end by looking for the next constraint keyword. Only an
+/// expression that sqlparser rejects *and* that parses without its trailing word is
+/// refused, so valid PostgreSQL that sqlparser does not know (`money '1.00'`) still loads.
+pub(crate) fn validate_default(sql: &str, kind: DialectKind) -> Result<(), String> {
+    let Err(e) = parse(sql, kind) else {
+        return Ok(());
+    };
+    let trimmed = sql.trim_end();
+    let last_word_start = trimmed
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let word = &trimmed[last_word_start..];
+    let before = trimmed[..last_word_start].trim_end();
+    let is_bare_word = !word.is_empty() && !word.starts_with(|c: char| c.is_ascii_digit());
+    if is_bare_word && !before.is_empty() && !before.ends_with("::") && parse(before, kind).is_ok()
+    {
+        return Err(e.to_string());
+    }
+    Ok(())
 }
 
 fn key(sql: &str, kind: DialectKind) -> String {

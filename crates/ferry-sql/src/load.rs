@@ -587,7 +587,7 @@ impl<'d> Loader<'d> {
             } else if p.eat_word("default") {
                 let at = p.here();
                 let e = p.expr_until_constraint()?;
-                if let Err(why) = crate::expr::validate(&e, self.kind) {
+                if let Err(why) = crate::expr::validate_default(&e, self.kind) {
                     return Err(p.error_at(at, &format!("invalid DEFAULT `{e}`: {why}")));
                 }
                 if !e.eq_ignore_ascii_case("null") {
@@ -1068,12 +1068,17 @@ impl<'d> Loader<'d> {
                 n
             }
             None => {
+                // PostgreSQL names an expression key after its function (`lower`), else
+                // `expr`, and counts INCLUDE columns too.
                 let cols: Vec<String> = keys
                     .iter()
                     .map(|k| match &k.target {
                         IndexTarget::Column(c) => c.clone(),
-                        IndexTarget::Expr(_) => "expr".to_string(),
+                        IndexTarget::Expr(e) => {
+                            function_name(&e.sql).unwrap_or_else(|| "expr".to_string())
+                        }
                     })
+                    .chain(include.iter().cloned())
                     .collect();
                 let base = self
                     .dialect
@@ -1373,6 +1378,33 @@ impl<'d> Loader<'d> {
     fn comment(&mut self, p: &mut StmtParser) -> PResult<bool> {
         p.expect_word("on")?;
         let at = p.here();
+        if p.peek_word("type") || p.peek_word("sequence") {
+            let is_type = p.eat_word("type");
+            if !is_type {
+                p.expect_word("sequence")?;
+            }
+            let name = self.qualified(p)?;
+            p.expect_word("is")?;
+            let text = if p.eat_word("null") {
+                None
+            } else {
+                Some(p.string_literal()?)
+            };
+            p.expect_end()?;
+            let slot = if is_type {
+                self.schema.enums.get_mut(&name).map(|e| &mut e.comment)
+            } else {
+                self.schema.sequences.get_mut(&name).map(|s| &mut s.comment)
+            };
+            // A comment on a type ferry does not model (domain, composite) stays opaque.
+            return Ok(match slot {
+                Some(slot) => {
+                    *slot = text;
+                    true
+                }
+                None => false,
+            });
+        }
         let target = if p.eat_word("table") {
             let t = self.qualified(p)?;
             (t, None)
@@ -1444,6 +1476,16 @@ impl<'d> Loader<'d> {
             self.schema.rename_hints.push(hint);
         }
     }
+}
+
+/// `lower(email)` → `lower`; `schema.f(x)` → `f`; anything else → None.
+fn function_name(sql: &str) -> Option<String> {
+    let head = sql.trim().split('(').next()?;
+    let name = head.rsplit('.').next()?.trim();
+    let simple = !name.is_empty()
+        && sql.trim().ends_with(')')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    simple.then(|| name.to_lowercase())
 }
 
 /// Parses `@renamed from=name` or `@renamed from="quoted name"` out of a comment.
@@ -1876,9 +1918,9 @@ impl StmtParser<'_> {
         let mut depth = 0;
         while let Some(t) = self.current() {
             match &t.token {
-                Token::LParen => depth += 1,
+                Token::LParen | Token::LBracket => depth += 1,
                 Token::RParen if depth == 0 => break,
-                Token::RParen => depth -= 1,
+                Token::RParen | Token::RBracket => depth -= 1,
                 Token::Comma if depth == 0 => break,
                 Token::Word(_) if depth == 0 && self.pos > start => {
                     const STOP: &[&[&str]] = &[

@@ -25,3 +25,5 @@ CREATE TABLE billing.subscriptions (
 ALTER SEQUENCE billing.ticket_seq OWNED BY billing.subscriptions.ticket;
 CREATE INDEX subscriptions_plan_idx ON billing.subscriptions (plan);
 COMMENT ON TABLE billing.subscriptions IS 'One per paying person';
+COMMENT ON TYPE mood IS 'How a person feels';
+COMMENT ON SEQUENCE invoice_numbers IS 'Invoice numbers, in steps of five';

@@ -26,3 +26,4 @@ CREATE INDEX documents_deleted_first ON documents (deleted_at NULLS FIRST);
 CREATE INDEX documents_location ON documents USING gist (location);
 CREATE UNIQUE INDEX documents_owner_title_nnd ON documents (owner_id, title) NULLS NOT DISTINCT;
 CREATE INDEX ON documents (owner_id, slug);
+CREATE INDEX ON documents (lower(slug)) INCLUDE (title);
