@@ -38,6 +38,8 @@ impl TableDiff {
     }
 }
 
+// Changes are few and short-lived; boxing the column variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum TableChange {
     RenameColumn {

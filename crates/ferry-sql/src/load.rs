@@ -775,9 +775,10 @@ impl<'d> Loader<'d> {
                 fk.on_delete = p.referential_action()?;
             } else if p.eat_words(&["on", "update"]) {
                 fk.on_update = p.referential_action()?;
-            } else if p.peek_word("deferrable") || p.peek_words(&["not", "deferrable"]) {
-                fk.deferrable = p.deferrable();
-            } else if p.peek_word("initially") {
+            } else if p.peek_word("deferrable")
+                || p.peek_words(&["not", "deferrable"])
+                || p.peek_word("initially")
+            {
                 fk.deferrable = p.deferrable();
             } else {
                 break;
@@ -1452,10 +1453,7 @@ impl<'d> Loader<'d> {
             let Some(from) = renamed_from(&c.text) else {
                 continue;
             };
-            let owner = items
-                .iter()
-                .filter(|i| i.line == c.line && i.col < c.col)
-                .last();
+            let owner = items.iter().rfind(|i| i.line == c.line && i.col < c.col);
             let Some(owner) = owner else { continue };
             let hint = match &owner.target {
                 RenameTarget::Table(t) => RenameHint::Table {
@@ -1994,8 +1992,7 @@ impl StmtParser<'_> {
         ];
         let mut out = String::new();
         let mut first = true;
-        loop {
-            let Some(t) = self.current() else { break };
+        while let Some(t) = self.current() {
             match &t.token {
                 Token::Word(w) => {
                     if w.quote_style.is_none() {
