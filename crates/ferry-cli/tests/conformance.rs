@@ -17,7 +17,7 @@
 //! Knobs: `FERRY_CONFORMANCE_MIN` (pass-rate floor in percent per mode, default 95),
 //! `FERRY_CONFORMANCE_CASES` (only cases whose `file/name` contains this text),
 //! `FERRY_CONFORMANCE_THREADS` (default 4). The full report goes to
-//! `target/tmp/conformance-<dialect>.txt`.
+//! `target/tmp/conformance-<dialect>.txt` (`-filtered.txt` when `FERRY_CONFORMANCE_CASES` is set).
 
 mod common;
 
@@ -355,10 +355,11 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
     let checks: [(bool, Feature); 17] = [
         (has(&["MATERIALIZED", "VIEW"]), Feature::MaterializedView),
         (creates("VIEW"), Feature::View),
-        (creates("FUNCTION"), Feature::Function),
-        (creates("PROCEDURE"), Feature::Procedure),
+        // Triggers and policies before functions: a trigger's case also creates its function.
         (creates("TRIGGER"), Feature::Trigger),
         (creates("POLICY"), Feature::Policy),
+        (creates("FUNCTION"), Feature::Function),
+        (creates("PROCEDURE"), Feature::Procedure),
         (
             has(&["ROW", "LEVEL", "SECURITY"]),
             Feature::RowLevelSecurity,
@@ -843,9 +844,11 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
     })();
 
     // A database at `current` and one at `desired` for the file mode: after a clean url run
-    // B is back at `current` and A at `desired`; otherwise build them anew.
+    // (the catalog check included) B is back at `current` and A at `desired`; otherwise
+    // build them anew.
+    let url_clean = url.is_ok() && catalog.is_empty();
     let file = (|| {
-        let (x, y) = if url.is_ok() {
+        let (x, y) = if url_clean {
             (b, a)
         } else {
             let rebuild = |sql: &str| {
@@ -1101,8 +1104,10 @@ fn run_suite(dialect: Dialect) {
     results.sort_by_key(|(i, _)| *i);
 
     let report = Report::new(dialect, &cases, &results, started.elapsed());
-    let path =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{}.txt", dialect.name()));
+    // A filtered run does not overwrite the full run's report.
+    let suffix = if filter.is_some() { "-filtered" } else { "" };
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("conformance-{}{suffix}.txt", dialect.name()));
     let written = std::fs::write(&path, report.full()).map(|()| path.display().to_string());
     println!("{}\n{}", report.summary(), report.notes());
     for line in report.failure_lines().iter().take(CONSOLE_FAILURES) {
@@ -1325,6 +1330,15 @@ impl<'a> Report<'a> {
                 for note in catalog {
                     let _ = writeln!(s, "\n### {}\n{}", self.cases[*i].id, truncate(note, 4000));
                 }
+            }
+        }
+        let _ = writeln!(s, "\n== built only with reordered statements");
+        for (i, r) in self.results {
+            if let CaseResult::Ran {
+                reordered: true, ..
+            } = r
+            {
+                let _ = writeln!(s, "{}", self.cases[*i].id);
             }
         }
         let _ = writeln!(s, "\n== skipped cases");
