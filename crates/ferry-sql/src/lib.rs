@@ -6,6 +6,8 @@
 
 mod expr;
 mod load;
+mod split;
 
 pub use expr::expr;
 pub use load::{load_paths, load_str, LoadError};
+pub use split::{split_statements, SqlStatement};

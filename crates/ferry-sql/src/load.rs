@@ -5,9 +5,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ferry_core::*;
-use sqlparser::tokenizer::{Token, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Token, Tokenizer};
 
-use crate::expr::{expr, sql_dialect};
+use crate::expr::expr;
+use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 /// A schema file that cannot be read or parsed. Points at the file, line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,21 +87,6 @@ fn collect_sql_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), LoadErro
     Ok(())
 }
 
-/// A significant token with its position.
-#[derive(Clone, Debug)]
-struct Tok {
-    token: Token,
-    line: u64,
-    col: u64,
-}
-
-#[derive(Clone, Debug)]
-struct Comment {
-    text: String,
-    line: u64,
-    col: u64,
-}
-
 /// A named item (table, column, index) whose `@renamed` annotation may follow it.
 struct Annotatable {
     line: u64,
@@ -169,117 +155,16 @@ impl<'d> Loader<'d> {
 
     fn load(&mut self, text: &str, origin: &str) -> PResult<()> {
         self.errors_origin = origin.to_string();
-        // psql meta-commands (`\connect`, pg_dump's `\restrict`) are not SQL: blank them,
-        // keeping line numbers.
-        let cleaned: String;
-        let text = if text.lines().any(|l| l.trim_start().starts_with('\\')) {
-            cleaned = text
-                .lines()
-                .map(|l| {
-                    if l.trim_start().starts_with('\\') {
-                        ""
-                    } else {
-                        l
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n");
-            &cleaned
-        } else {
-            text
-        };
-        let tokens = Tokenizer::new(sql_dialect(self.kind), text)
-            .with_unescape(false)
-            .tokenize_with_location()
-            .map_err(|e| LoadError {
-                file: origin.to_string(),
-                line: e.location.line,
-                column: e.location.column,
-                message: e.message,
-            })?;
-
-        let mut stmt: Vec<Tok> = Vec::new();
-        let mut comments: Vec<Comment> = Vec::new();
-        let mut depth = 0i32;
-        let mut blocks = 0i32;
-        let mut stmt_start: Option<(u64, u64)> = None;
-        for t in tokens {
-            let (line, col) = (t.span.start.line, t.span.start.column);
-            match &t.token {
-                Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
-                    comments.push(Comment {
-                        text: comment.clone(),
-                        line,
-                        col,
-                    });
-                    continue;
-                }
-                Token::Whitespace(Whitespace::MultiLineComment(c)) => {
-                    comments.push(Comment {
-                        text: c.clone(),
-                        line,
-                        col,
-                    });
-                    continue;
-                }
-                Token::Whitespace(_) => continue,
-                Token::LParen => depth += 1,
-                Token::RParen => depth -= 1,
-                Token::Word(w) if w.quote_style.is_none() => {
-                    // Trigger and SQL-standard function bodies hold `;` inside BEGIN ... END.
-                    let first_is_create = matches!(stmt.first().map(|t| &t.token), Some(Token::Word(f)) if f.value.eq_ignore_ascii_case("create"));
-                    if first_is_create {
-                        if w.value.eq_ignore_ascii_case("begin")
-                            || w.value.eq_ignore_ascii_case("case")
-                        {
-                            blocks += 1;
-                        } else if w.value.eq_ignore_ascii_case("end") && blocks > 0 {
-                            blocks -= 1;
-                        }
-                    }
-                }
-                Token::SemiColon if depth <= 0 && blocks <= 0 => {
-                    let (sl, sc) = stmt_start.unwrap_or((line, col));
-                    let toks = std::mem::take(&mut stmt);
-                    let cs = std::mem::take(&mut comments);
-                    if !toks.is_empty() {
-                        self.statement(toks, cs, text, (sl, sc), (line, col))?;
-                    }
-                    stmt_start = None;
-                    depth = 0;
-                    blocks = 0;
-                    continue;
-                }
-                _ => {}
-            }
-            if stmt_start.is_none() {
-                stmt_start = Some((line, col));
-            }
-            stmt.push(Tok {
-                token: t.token,
-                line,
-                col,
-            });
-        }
-        if !stmt.is_empty() {
-            let (sl, sc) = stmt_start.unwrap_or((1, 1));
-            let end = stmt.last().map(|t| (t.line, t.col + 1)).unwrap_or((sl, sc));
-            self.statement(stmt, comments, text, (sl, sc), end)?;
+        for stmt in split_statements(text, origin, self.kind)? {
+            self.statement(stmt)?;
         }
         Ok(())
     }
 
-    fn statement(
-        &mut self,
-        toks: Vec<Tok>,
-        comments: Vec<Comment>,
-        text: &str,
-        start: (u64, u64),
-        end: (u64, u64),
-    ) -> PResult<()> {
+    fn statement(&mut self, stmt: SqlStatement) -> PResult<()> {
         let origin = self.errors_origin.clone();
         let mut p = StmtParser {
-            toks: &toks,
+            toks: &stmt.tokens,
             pos: 0,
             origin: &origin,
             kind: self.kind,
@@ -287,14 +172,13 @@ impl<'d> Loader<'d> {
         let mut annotatables = Vec::new();
         let handled = self.dispatch(&mut p, &mut annotatables)?;
         if !handled {
-            let sql = slice_text(text, start, end);
             self.schema.opaque.push(OpaqueStatement {
-                sql: sql.trim().to_string(),
-                origin: format!("{}:{}", self.errors_origin, start.0),
+                origin: format!("{}:{}", self.errors_origin, stmt.line),
+                sql: stmt.sql,
             });
             return Ok(());
         }
-        self.attach_annotations(&comments, &annotatables);
+        self.attach_annotations(&stmt.comments, &annotatables);
         Ok(())
     }
 
@@ -1604,26 +1488,6 @@ fn quote_pg(name: &str) -> String {
 
 fn is_word(t: &Token, w: &str) -> bool {
     matches!(t, Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w))
-}
-
-/// The original text between two positions (1-based line/column).
-fn slice_text(text: &str, start: (u64, u64), end: (u64, u64)) -> String {
-    let offset = |(line, col): (u64, u64)| -> usize {
-        let mut off = 0usize;
-        for (i, l) in text.split_inclusive('\n').enumerate() {
-            if i as u64 + 1 == line {
-                return off
-                    + l.char_indices()
-                        .nth(col.saturating_sub(1) as usize)
-                        .map(|(b, _)| b)
-                        .unwrap_or(l.len());
-            }
-            off += l.len();
-        }
-        text.len()
-    };
-    let (a, b) = (offset(start), offset(end));
-    text.get(a..b.max(a)).unwrap_or("").to_string()
 }
 
 #[derive(Default)]
