@@ -22,6 +22,22 @@ pub enum Exit {
     Connect = 6,
     /// Applying failed; the transaction was rolled back.
     ApplyFailed = 7,
+    /// Another process holds the migration lock.
+    Locked = 8,
+    /// A migration that runs outside a transaction failed part-way.
+    PartiallyApplied = 9,
+    /// The migrations directory fails its integrity check (`ferry.sum`, layout).
+    Integrity = 10,
+    /// An applied migration's file changed since it was applied.
+    Modified = 11,
+    /// An applied migration is missing from disk.
+    Missing = 12,
+    /// A pending migration is older than the newest applied one (merged late).
+    OutOfOrder = 13,
+    /// `check`: a migration has a risky statement (lint error).
+    Lint = 14,
+    /// `check`: the database differs from what its applied migrations build.
+    Drift = 15,
     /// Bad command line, configuration, or environment variable.
     Usage = 64,
 }
@@ -69,6 +85,8 @@ impl From<DbError> for CliError {
             DbErrorKind::Connect => Exit::Connect,
             DbErrorKind::Apply | DbErrorKind::Check => Exit::ApplyFailed,
             DbErrorKind::Inspect => Exit::Failure,
+            DbErrorKind::Locked => Exit::Locked,
+            DbErrorKind::PartiallyApplied => Exit::PartiallyApplied,
         };
         let message = match e.kind {
             DbErrorKind::Apply => {

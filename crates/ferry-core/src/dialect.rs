@@ -73,7 +73,7 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// A live database.
-pub trait Database {
+pub trait Database: crate::history::MigrationStore {
     fn dialect(&self) -> &'static dyn Dialect;
 
     /// Reads the database's schema into the model.
@@ -93,6 +93,11 @@ pub enum DbErrorKind {
     Apply,
     /// A post-apply check (e.g. SQLite `foreign_key_check`) found violations.
     Check,
+    /// Another process holds the migration lock.
+    Locked,
+    /// A statement of a migration that runs outside a transaction failed; the statements
+    /// before it stay applied.
+    PartiallyApplied,
 }
 
 #[derive(Debug, Clone)]

@@ -3,11 +3,13 @@
 
 pub mod dialect;
 pub mod diff;
+pub mod history;
 pub mod model;
 pub mod plan;
 pub mod url;
 
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
 pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
+pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step};

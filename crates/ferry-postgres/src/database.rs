@@ -21,7 +21,7 @@ impl PgDatabase {
     /// Connects to `url` (`postgres://user:password@host:port/database`). Errors never
     /// contain the password.
     pub fn connect(url: &str) -> Result<PgDatabase, DbError> {
-        let client = Client::connect(url, NoTls).map_err(|e| {
+        let connect_error = |e: postgres::Error| {
             DbError::new(
                 DbErrorKind::Connect,
                 format!(
@@ -30,7 +30,13 @@ impl PgDatabase {
                     redact_in(&pg_message(&e), &[url])
                 ),
             )
-        })?;
+        };
+        let mut config: postgres::Config = url.parse().map_err(connect_error)?;
+        // Names ferry in pg_stat_activity, so that a held migration lock names its holder.
+        if config.get_application_name().is_none() {
+            config.application_name("ferry");
+        }
+        let client = config.connect(NoTls).map_err(connect_error)?;
         Ok(PgDatabase { client })
     }
 

@@ -3,6 +3,7 @@
 
 mod database;
 mod dialect;
+mod history;
 mod inspect;
 mod plan;
 

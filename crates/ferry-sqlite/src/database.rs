@@ -56,6 +56,34 @@ impl SqliteDatabase {
         Ok(SqliteDatabase { conn })
     }
 
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Runs a check (such as `PRAGMA foreign_key_check`): rows it returns are violations,
+    /// which fail with the rows named.
+    pub(crate) fn check_no_rows(&self, query: &str) -> Result<(), DbError> {
+        let rows = self.violations(query).map_err(|e| apply_error(query, &e))?;
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut message = format!(
+            "the migration would leave {} invalid row(s); nothing was applied:",
+            rows.len()
+        );
+        for row in rows.iter().take(MAX_REPORTED_ROWS) {
+            message.push_str("\n  ");
+            message.push_str(row);
+        }
+        if rows.len() > MAX_REPORTED_ROWS {
+            message.push_str(&format!(
+                "\n  ... and {} more",
+                rows.len() - MAX_REPORTED_ROWS
+            ));
+        }
+        Err(DbError::new(DbErrorKind::Check, message).in_statement(query))
+    }
+
     /// The underlying connection, e.g. to seed data in tests.
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
@@ -127,6 +155,7 @@ impl Database for SqliteDatabase {
             .prepare(
                 "SELECT type, name, sql FROM sqlite_schema \
                  WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND sql IS NOT NULL \
+                   AND tbl_name <> 'ferry_migrations' \
                  ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid",
             )
             .map_err(inspect_error)?;
@@ -193,30 +222,9 @@ impl Database for SqliteDatabase {
             }
         }
         for query in &plan.checks {
-            let rows = match self.violations(query) {
-                Ok(rows) => rows,
-                Err(e) => {
-                    self.abandon(plan);
-                    return Err(apply_error(query, &e));
-                }
-            };
-            if !rows.is_empty() {
+            if let Err(e) = self.check_no_rows(query) {
                 self.abandon(plan);
-                let mut message = format!(
-                    "the migration would leave {} invalid row(s); nothing was applied:",
-                    rows.len()
-                );
-                for row in rows.iter().take(MAX_REPORTED_ROWS) {
-                    message.push_str("\n  ");
-                    message.push_str(row);
-                }
-                if rows.len() > MAX_REPORTED_ROWS {
-                    message.push_str(&format!(
-                        "\n  ... and {} more",
-                        rows.len() - MAX_REPORTED_ROWS
-                    ));
-                }
-                return Err(DbError::new(DbErrorKind::Check, message).in_statement(query));
+                return Err(e);
             }
         }
         if let Err(e) = self.conn.execute_batch("COMMIT") {
@@ -320,7 +328,7 @@ fn connect_error(url: &str, e: &rusqlite::Error) -> DbError {
     DbError::new(DbErrorKind::Connect, format!("cannot open {url}: {e}"))
 }
 
-fn apply_error(stmt: &str, e: &rusqlite::Error) -> DbError {
+pub(crate) fn apply_error(stmt: &str, e: &rusqlite::Error) -> DbError {
     DbError::new(DbErrorKind::Apply, e.to_string()).in_statement(stmt)
 }
 

@@ -3,6 +3,7 @@
 
 mod database;
 mod dialect;
+mod history;
 mod plan;
 
 pub use database::SqliteDatabase;
