@@ -53,6 +53,20 @@ impl SqlStatement {
     pub fn comments(&self) -> impl Iterator<Item = &str> {
         self.comments.iter().map(|c| c.text.as_str())
     }
+
+    /// The statement's significant tokens (no whitespace, no comments) with the 1-based line
+    /// and column where each starts, for analyses that need more than the leading words.
+    pub fn tokens(&self) -> impl Iterator<Item = (&Token, u64, u64)> {
+        self.tokens.iter().map(|t| (&t.token, t.line, t.col))
+    }
+
+    /// Every attached comment with the 1-based line and column where it starts (the `--` or
+    /// `/*`); the text is without those markers.
+    pub fn comments_with_positions(&self) -> impl Iterator<Item = (&str, u64, u64)> {
+        self.comments
+            .iter()
+            .map(|c| (c.text.as_str(), c.line, c.col))
+    }
 }
 
 /// Splits `text` into statements. psql meta-commands (lines starting with `\`, such as
