@@ -9,5 +9,5 @@ mod load;
 mod split;
 
 pub use expr::expr;
-pub use load::{load_paths, load_str, LoadError};
+pub use load::{load_paths, load_str, replay, LoadError};
 pub use split::{split_statements, SqlStatement};

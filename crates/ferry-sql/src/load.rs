@@ -10,6 +10,10 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod replay;
+
+pub use replay::replay;
+
 /// A schema file that cannot be read or parsed. Points at the file, line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
@@ -107,8 +111,18 @@ struct Loader<'d> {
     /// Relation-like names per namespace (tables, indexes, sequences): PostgreSQL picks
     /// implicit names that do not collide with these.
     relation_names: HashSet<(String, String)>,
-    /// `ALTER SEQUENCE ... OWNED BY` seen before its table: applied at the end.
+    /// The file being loaded, for errors and opaque statements' origins.
     errors_origin: String,
+    /// Replaying migrations (see `replay`): statements change the model in order, and DROP
+    /// and the other ALTER forms are understood. Declarative loading leaves this off.
+    replay: bool,
+    /// Replay only: temporary tables by name. They are session state, so statements on
+    /// them are skipped rather than modelled.
+    temp_tables: HashSet<String>,
+    /// Replay only: objects created by statements kept opaque (views, domains,
+    /// partitioned tables ...). Statements on them stay opaque instead of failing as
+    /// "does not exist".
+    opaque_objects: HashSet<QualifiedName>,
 }
 
 type PResult<T> = Result<T, LoadError>;
@@ -121,6 +135,9 @@ impl<'d> Loader<'d> {
             schema: Schema::default(),
             relation_names: HashSet::new(),
             errors_origin: String::new(),
+            replay: false,
+            temp_tables: HashSet::new(),
+            opaque_objects: HashSet::new(),
         }
     }
 
@@ -172,18 +189,33 @@ impl<'d> Loader<'d> {
         let mut annotatables = Vec::new();
         let handled = self.dispatch(&mut p, &mut annotatables)?;
         if !handled {
+            if self.replay {
+                if let Some(name) = self.opaque_created_name(&stmt) {
+                    self.opaque_objects.insert(name);
+                }
+            }
             self.schema.opaque.push(OpaqueStatement {
                 origin: format!("{}:{}", self.errors_origin, stmt.line),
                 sql: stmt.sql,
             });
             return Ok(());
         }
-        self.attach_annotations(&stmt.comments, &annotatables);
+        // `@renamed` annotations are hints for diffing a schema file; a replayed
+        // migration describes a database, which holds no hints.
+        if !self.replay {
+            self.attach_annotations(&stmt.comments, &annotatables);
+        }
         Ok(())
     }
 
     /// Parses one statement into the model. `Ok(false)`: not a statement ferry models.
     fn dispatch(&mut self, p: &mut StmtParser, ann: &mut Vec<Annotatable>) -> PResult<bool> {
+        if self.replay {
+            if let Some(handled) = self.replay_dispatch(p)? {
+                return Ok(handled);
+            }
+            p.pos = 0;
+        }
         if p.eat_word("create") {
             p.eat_words(&["or", "replace"]);
             if p.peek_word("table")
@@ -207,8 +239,15 @@ impl<'d> Loader<'d> {
                 return self.create_index(p, false, ann);
             }
             if p.eat_word("schema") {
-                p.eat_words(&["if", "not", "exists"]);
+                let if_not_exists = p.eat_words(&["if", "not", "exists"]);
+                let at = p.here();
                 let name = p.ident()?;
+                if self.replay && self.schema.namespaces.contains(&name) {
+                    if if_not_exists {
+                        return Ok(true);
+                    }
+                    return Err(p.error_at(at, &format!("schema {name} already exists")));
+                }
                 if name != self.dialect.default_namespace() {
                     self.schema.namespaces.insert(name);
                 }
@@ -220,9 +259,13 @@ impl<'d> Loader<'d> {
             if p.peek_word("type") {
                 let save = p.pos;
                 p.expect_word("type")?;
+                let at = p.here();
                 let name = self.qualified(p)?;
                 if p.eat_words(&["as", "enum"]) {
                     let values = p.paren_list(|p| p.string_literal())?;
+                    if self.replay && self.schema.enums.contains_key(&name) {
+                        return Err(p.error_at(at, &format!("type {name} already exists")));
+                    }
                     self.schema.enums.insert(
                         name.clone(),
                         EnumType {
@@ -271,13 +314,19 @@ impl<'d> Loader<'d> {
     }
 
     fn qualified(&self, p: &mut StmtParser) -> PResult<QualifiedName> {
+        Ok(self.qualified_explicit(p)?.0)
+    }
+
+    /// A name, and whether it was written with its schema (an unqualified name may be a
+    /// temporary table, which shadows the default namespace).
+    fn qualified_explicit(&self, p: &mut StmtParser) -> PResult<(QualifiedName, bool)> {
         let first = p.ident()?;
         if p.eat(&Token::Period) {
             let second = p.ident()?;
             // SQLite's `temp` namespace is not schema.
-            return Ok(QualifiedName::new(first, second));
+            return Ok((QualifiedName::new(first, second), true));
         }
-        Ok(QualifiedName::new(self.default_ns(), first))
+        Ok((QualifiedName::new(self.default_ns(), first), false))
     }
 
     /// SQLite names are case-insensitive: `ON PRODUCTS` finds table `products`.
@@ -297,12 +346,18 @@ impl<'d> Loader<'d> {
     }
 
     fn create_table(&mut self, p: &mut StmtParser, ann: &mut Vec<Annotatable>) -> PResult<bool> {
-        p.eat_words(&["if", "not", "exists"]);
+        let if_not_exists = p.eat_words(&["if", "not", "exists"]);
         let name_tok = p.here();
         let name = self.qualified(p)?;
         if p.peek_word("partition") || p.peek_word("as") || p.peek_word("of") {
             // Partitions and CREATE TABLE AS are not modelled yet.
             return Ok(false);
+        }
+        if self.replay && self.relation_exists(&name.schema, &name.name) {
+            if if_not_exists {
+                return Ok(true);
+            }
+            return Err(p.error_at(name_tok, &format!("relation {name} already exists")));
         }
         ann.push(Annotatable {
             line: name_tok.0,
@@ -690,7 +745,11 @@ impl<'d> Loader<'d> {
                 autoincrement,
             } => {
                 let name = match name {
-                    Some(n) => n,
+                    Some(n) => {
+                        // Its index takes the name: later implicit names avoid it.
+                        self.remember_relation(&table_name.schema, &n);
+                        n
+                    }
                     None => {
                         let base =
                             self.dialect
@@ -727,7 +786,10 @@ impl<'d> Loader<'d> {
                 deferrable,
             } => {
                 let name = match name {
-                    Some(n) => n,
+                    Some(n) => {
+                        self.remember_relation(&table_name.schema, &n);
+                        n
+                    }
                     None => {
                         let base =
                             self.dialect
@@ -887,7 +949,7 @@ impl<'d> Loader<'d> {
         ann: &mut Vec<Annotatable>,
     ) -> PResult<bool> {
         p.eat_word("concurrently");
-        p.eat_words(&["if", "not", "exists"]);
+        let if_not_exists = p.eat_words(&["if", "not", "exists"]);
         let name_at = p.here();
         let mut name = None;
         if !p.peek_word("on") {
@@ -901,7 +963,31 @@ impl<'d> Loader<'d> {
         }
         p.expect_word("on")?;
         p.eat_word("only");
-        let table_name = self.resolve_table(self.qualified(p)?);
+        let (table_name, explicit) = self.qualified_explicit(p)?;
+        let table_name = self.resolve_table(table_name);
+        if self.replay {
+            if self.is_temp_table(&table_name, explicit) {
+                // An index on a temporary table is session state too.
+                return Ok(true);
+            }
+            if !self.schema.tables.contains_key(&table_name)
+                && self.opaque_objects.contains(&table_name)
+            {
+                // On a view or partitioned table ferry keeps opaque: opaque as well.
+                return Ok(false);
+            }
+            if let Some(n) = &name {
+                if self.relation_exists(&table_name.schema, n) {
+                    if if_not_exists {
+                        return Ok(true);
+                    }
+                    return Err(p.error_at(
+                        name_at,
+                        &format!("relation {}.{n} already exists", table_name.schema),
+                    ));
+                }
+            }
+        }
         let method = if p.eat_word("using") {
             p.ident()?.to_lowercase()
         } else {
@@ -1051,8 +1137,15 @@ impl<'d> Loader<'d> {
     }
 
     fn create_sequence(&mut self, p: &mut StmtParser) -> PResult<bool> {
-        p.eat_words(&["if", "not", "exists"]);
+        let if_not_exists = p.eat_words(&["if", "not", "exists"]);
+        let at = p.here();
         let name = self.qualified(p)?;
+        if self.replay && self.relation_exists(&name.schema, &name.name) {
+            if if_not_exists {
+                return Ok(true);
+            }
+            return Err(p.error_at(at, &format!("relation {name} already exists")));
+        }
         let mut options = SequenceOptions::default();
         let mut data_type = None;
         let mut owned_by = None;
