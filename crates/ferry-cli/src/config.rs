@@ -5,6 +5,10 @@
 //! schema = ["schema"]           # files or directories of .sql files
 //! migrations = "migrations"
 //!
+//! [migrate]
+//! allow_out_of_order = false    # apply migrations merged late, older than the newest applied
+//! lock_timeout = 60             # seconds to wait for another deploy's lock
+//!
 //! [environments.dev]
 //! url = "sqlite://dev.db"
 //!
@@ -27,12 +31,22 @@ struct RawConfig {
     dialect: Option<String>,
     #[serde(default)]
     schema: Vec<String>,
-    /// Read by the versioned-migrations commands (not built yet); accepted so that
-    /// projects can declare it now.
-    #[allow(dead_code)]
     migrations: Option<String>,
     #[serde(default)]
+    migrate: MigrateSettings,
+    #[serde(default)]
     environments: BTreeMap<String, RawEnvironment>,
+}
+
+/// `[migrate]`: how `ferry migrate` treats history.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrateSettings {
+    /// Apply pending migrations older than the newest applied one (merged late).
+    #[serde(default)]
+    pub allow_out_of_order: bool,
+    /// Seconds to wait for another deploy's migration lock.
+    pub lock_timeout: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +62,8 @@ pub struct Config {
     pub root: PathBuf,
     pub dialect: Option<String>,
     pub schema: Vec<PathBuf>,
+    pub migrations: PathBuf,
+    pub migrate: MigrateSettings,
     environments: BTreeMap<String, String>,
 }
 
@@ -111,6 +127,8 @@ impl Config {
         Ok(Config {
             dialect: raw.dialect,
             schema,
+            migrations: root.join(raw.migrations.as_deref().unwrap_or("migrations")),
+            migrate: raw.migrate,
             environments: raw
                 .environments
                 .into_iter()

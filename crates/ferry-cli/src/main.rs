@@ -4,6 +4,7 @@
 mod commands;
 mod config;
 mod error;
+mod migrations;
 mod prompt;
 mod source;
 
@@ -16,7 +17,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "ferry",
     version,
-    about = "Database schema migrations: declare, diff, push, pull."
+    about = "Database schema migrations: declare, push, generate, migrate, check."
 )]
 struct Cli {
     /// Path to ferry.toml (default: ./ferry.toml or the nearest one above).
@@ -37,6 +38,22 @@ enum Command {
     Push(commands::push::PushArgs),
     /// Write a database's schema as SQL files.
     Pull(commands::pull::PullArgs),
+    /// Write a new migration (up.sql + down.sql) from the schema files. No database needed.
+    Generate(commands::generate::GenerateArgs),
+    /// Apply pending migrations, each in its own transaction, under a lock.
+    Migrate(commands::migrate::MigrateArgs),
+    /// Show applied, pending, modified and missing migrations of an environment.
+    Status(commands::status::StatusArgs),
+    /// Undo the newest applied migrations with their down.sql.
+    Rollback(commands::rollback::RollbackArgs),
+    /// Verify migrations before a deploy: integrity, history, risky statements, drift.
+    Check(commands::check::CheckArgs),
+    /// (Re)write migrations/ferry.sum for the directory as it is.
+    Hash(commands::hash::HashArgs),
+    /// Adopt an existing database: write its schema as the first migration, record it applied.
+    Baseline(commands::baseline::BaselineArgs),
+    /// Accept an intended edit of an applied migration (records its new checksum).
+    Repair(commands::repair::RepairArgs),
 }
 
 /// Which database a command talks to.
@@ -69,6 +86,14 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(cli.config.as_deref(), args),
         Command::Push(args) => commands::push::run(cli.config.as_deref(), args),
         Command::Pull(args) => commands::pull::run(cli.config.as_deref(), args),
+        Command::Generate(args) => commands::generate::run(cli.config.as_deref(), args),
+        Command::Migrate(args) => commands::migrate::run(cli.config.as_deref(), args),
+        Command::Status(args) => commands::status::run(cli.config.as_deref(), args),
+        Command::Rollback(args) => commands::rollback::run(cli.config.as_deref(), args),
+        Command::Check(args) => commands::check::run(cli.config.as_deref(), args),
+        Command::Hash(args) => commands::hash::run(cli.config.as_deref(), args),
+        Command::Baseline(args) => commands::baseline::run(cli.config.as_deref(), args),
+        Command::Repair(args) => commands::repair::run(cli.config.as_deref(), args),
     };
     match result {
         Ok(code) => code,

@@ -90,6 +90,34 @@ pub struct Renames {
 }
 
 impl Renames {
+    /// The answers for the opposite direction (a migration's `down` from its `up`): every
+    /// rename undone, and every other dropped+added pair a drop and a create, as the up
+    /// answers said.
+    pub fn reversed(&self) -> Renames {
+        let old_table =
+            |t: &QualifiedName| self.tables.get(t).cloned().unwrap_or_else(|| t.clone());
+        Renames {
+            tables: self
+                .tables
+                .iter()
+                .map(|(new, old)| (old.clone(), new.clone()))
+                .collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|((table, new), old)| ((old_table(table), old.clone()), new.clone()))
+                .collect(),
+            indexes: self
+                .indexes
+                .iter()
+                .map(|((table, new), old)| ((old_table(table), old.clone()), new.clone()))
+                .collect(),
+            created_tables: BTreeSet::new(),
+            created_columns: BTreeSet::new(),
+            no_rename: true,
+        }
+    }
+
     /// Adds the `@renamed` annotations of the target schema. Annotations naming an object
     /// that does not exist on the source side are ignored: that makes them idempotent
     /// (the rename already happened).

@@ -68,8 +68,13 @@ fn script(text: &str, path: &Path, kind: DialectKind) -> Result<Script, LoadErro
     Ok(Script {
         origin,
         statements,
-        transactional: !has_directive(text, NO_TRANSACTION),
+        transactional: is_transactional(text),
     })
+}
+
+/// False when the file opts out of the per-migration transaction.
+pub fn is_transactional(text: &str) -> bool {
+    !has_directive(text, NO_TRANSACTION)
 }
 
 /// True when a `-- <directive>` line comes before the file's first statement.

@@ -1,7 +1,15 @@
+pub mod baseline;
+pub mod check;
 pub mod diff;
+pub mod generate;
+pub mod hash;
 pub mod init;
+pub mod migrate;
 pub mod pull;
 pub mod push;
+pub mod repair;
+pub mod rollback;
+pub mod status;
 
 use ferry_core::Plan;
 

@@ -1,0 +1,228 @@
+//! `ferry check`: everything that can be known before a deploy. Offline: the directory's
+//! integrity and a lint of its migrations. With an environment: also the history against
+//! the directory (edited, missing, out-of-order migrations), a lint of what is pending,
+//! and drift (the database against what its applied migrations build).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Args;
+use ferry_core::url::redact;
+use ferry_core::DialectKind;
+use ferry_migrate::{status, Migration, MigrationDir, State};
+use serde_json::json;
+
+use super::status::{state_key, Format};
+use crate::config::Config;
+use crate::error::{CliError, Exit, Result};
+use crate::migrations::{self, DirArgs};
+use crate::source::{connect, dialect, parse_dialect, target_url};
+use crate::TargetArgs;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    #[command(flatten)]
+    dir: DirArgs,
+    /// Lint only the newest N migrations (offline; with an environment, the pending ones).
+    #[arg(long, value_name = "N")]
+    latest: Option<usize>,
+    /// postgres or sqlite, for an offline check (default: `dialect` from ferry.toml).
+    #[arg(long, value_name = "DIALECT")]
+    dialect: Option<String>,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
+}
+
+struct LintLine {
+    file: String,
+    finding: ferry_lint::Finding,
+}
+
+pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
+    let config = Config::discover(config_path)?;
+    let dir = args.dir.open(config.as_ref())?;
+    let mut integrity = migrations::integrity(&dir)?.problems;
+    for m in &dir.migrations {
+        if m.down.is_none() {
+            integrity.push(format!(
+                "{} has no {}: it cannot be rolled back (write one; an empty file declares it irreversible on purpose)",
+                m.id(),
+                ferry_migrate::dir::DOWN
+            ));
+        }
+    }
+
+    // A database only when one is named: check runs offline in CI by default.
+    let with_db = args.target.env.is_some() || args.target.url.is_some();
+    let mut db = match with_db {
+        true => Some(connect(&target_url(&args.target, config.as_ref())?)?),
+        false => None,
+    };
+    let kind = match (&db, args.dialect.as_deref(), config.as_ref().and_then(|c| c.dialect.as_deref())) {
+        (Some(db), _, _) => db.dialect().kind(),
+        (None, Some(d), _) | (None, None, Some(d)) => parse_dialect(d)?,
+        (None, None, None) => {
+            return Err(CliError::usage(
+                "cannot tell the dialect: pass --dialect postgres|sqlite, --env NAME, or set `dialect` in ferry.toml",
+            ))
+        }
+    };
+
+    let mut history_lines: Vec<(String, State)> = Vec::new();
+    let mut drift: Option<String> = None;
+    let to_lint: Vec<&Migration>;
+    let mut target = None;
+    let history;
+    if let Some(db) = db.as_mut() {
+        target = Some(redact(&target_url(&args.target, config.as_ref())?));
+        history = db.history()?;
+        let st = status(&dir, &history);
+        let allow_late = config
+            .as_ref()
+            .is_some_and(|c| c.migrate.allow_out_of_order);
+        for e in &st.entries {
+            let bad = matches!(e.state, State::Modified | State::Missing)
+                || (e.state == State::OutOfOrder && !allow_late);
+            if bad {
+                history_lines.push((e.id(), e.state));
+            }
+        }
+        to_lint = st.pending().filter_map(|e| e.migration).collect();
+        let applied = migrations::applied_migrations(&dir, &history);
+        let expected = migrations::replay(kind, &applied)?;
+        let actual = db.inspect()?;
+        let sql = super::baseline::drift_sql(&expected, &actual, dialect(kind))?;
+        drift = (!sql.is_empty()).then_some(sql);
+    } else {
+        let n = args.latest.unwrap_or(dir.migrations.len());
+        to_lint = dir.migrations.iter().rev().take(n).rev().collect();
+    }
+    let lint = lint_migrations(&dir, &to_lint, kind)?;
+
+    let lint_errors = lint
+        .iter()
+        .filter(|l| l.finding.severity == ferry_lint::Severity::Error)
+        .count();
+    // The most specific finding decides the exit code: an edited applied migration also
+    // breaks ferry.sum, but "edited after it was applied" is the news.
+    let exit = if let Some((_, state)) = history_lines.first() {
+        Some(match state {
+            State::Modified => Exit::Modified,
+            State::Missing => Exit::Missing,
+            _ => Exit::OutOfOrder,
+        })
+    } else if !integrity.is_empty() {
+        Some(Exit::Integrity)
+    } else if lint_errors > 0 {
+        Some(Exit::Lint)
+    } else if drift.is_some() {
+        Some(Exit::Drift)
+    } else {
+        None
+    };
+    let code = exit.map(|e| e as u8).unwrap_or(0);
+
+    match args.format {
+        Format::Json => {
+            let doc = json!({
+                "database": target,
+                "directory": dir.path.display().to_string(),
+                "integrity": integrity,
+                "history": history_lines.iter().map(|(id, s)| json!({"migration": id, "state": state_key(*s)})).collect::<Vec<_>>(),
+                "lint": lint.iter().map(|l| json!({
+                    "file": l.file,
+                    "line": l.finding.line,
+                    "column": l.finding.column,
+                    "rule": l.finding.rule,
+                    "severity": match l.finding.severity { ferry_lint::Severity::Error => "error", ferry_lint::Severity::Warning => "warning" },
+                    "statement": l.finding.statement,
+                    "message": l.finding.message,
+                    "hint": l.finding.hint,
+                })).collect::<Vec<_>>(),
+                "drift": drift,
+                "exit_code": code,
+            });
+            println!("{doc:#}");
+        }
+        Format::Text => {
+            for p in &integrity {
+                println!("integrity: {p}");
+            }
+            for (id, state) in &history_lines {
+                println!("history: {id}: {}", state.label());
+            }
+            for l in &lint {
+                let sev = match l.finding.severity {
+                    ferry_lint::Severity::Error => "error",
+                    ferry_lint::Severity::Warning => "warning",
+                };
+                println!(
+                    "{}:{}:{}: {sev}[{}]: {}\n    {}\n    hint: {}",
+                    l.file,
+                    l.finding.line,
+                    l.finding.column,
+                    l.finding.rule,
+                    l.finding.message,
+                    l.finding.statement,
+                    l.finding.hint
+                );
+            }
+            if let Some(sql) = &drift {
+                println!(
+                    "drift: {} differs from what its applied migrations build; this would bring it back:\n{sql}",
+                    target.as_deref().unwrap_or("the database")
+                );
+            }
+            let summary =
+                format!(
+                "{} integrity problem(s), {} history problem(s), {} lint error(s), {} warning(s){}",
+                integrity.len(),
+                history_lines.len(),
+                lint_errors,
+                lint.len() - lint_errors,
+                if with_db {
+                    if drift.is_some() { ", drift" } else { ", no drift" }
+                } else {
+                    ""
+                }
+            );
+            eprintln!(
+                "{}: {summary}",
+                if code == 0 { "ok" } else { "check failed" }
+            );
+        }
+    }
+    Ok(ExitCode::from(code))
+}
+
+/// Lints each migration against the schema the migrations before it build.
+fn lint_migrations(
+    dir: &MigrationDir,
+    to_lint: &[&Migration],
+    kind: DialectKind,
+) -> Result<Vec<LintLine>> {
+    let mut out = Vec::new();
+    for m in to_lint {
+        let before: Vec<&Migration> = dir
+            .migrations
+            .iter()
+            .filter(|p| ferry_migrate::compare_versions(&p.version, &m.version).is_lt())
+            .collect();
+        let schema = migrations::replay(kind, &before)?;
+        let file = m.up_path().display().to_string();
+        let findings = ferry_lint::lint(&ferry_lint::LintInput {
+            sql: &m.up,
+            origin: &file,
+            kind,
+            before: &schema,
+            transactional: ferry_migrate::dir::is_transactional(&m.up),
+        })?;
+        out.extend(findings.into_iter().map(|finding| LintLine {
+            file: file.clone(),
+            finding,
+        }));
+    }
+    Ok(out)
+}

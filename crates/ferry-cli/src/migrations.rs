@@ -1,0 +1,257 @@
+//! What the versioned-migration commands share: finding the directory, its integrity,
+//! refusing a history that disagrees with it, replaying it into a schema, and writing
+//! generated migration files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use ferry_core::{
+    AppliedMigration, Database, DialectKind, HistoryChange, MigrationStore, Plan, Schema,
+};
+use ferry_migrate::{sum, Migration, MigrationDir, State, Status, SumProblem};
+
+use crate::config::Config;
+use crate::error::{CliError, Exit, Result};
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct DirArgs {
+    /// Migrations directory (default: `migrations` from ferry.toml, else ./migrations).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+impl DirArgs {
+    pub fn path(&self, config: Option<&Config>) -> PathBuf {
+        match (&self.dir, config) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(c)) => c.migrations.clone(),
+            (None, None) => PathBuf::from("migrations"),
+        }
+    }
+
+    pub fn open(&self, config: Option<&Config>) -> Result<MigrationDir> {
+        let path = self.path(config);
+        MigrationDir::open(&path).map_err(|e| {
+            CliError::new(
+                Exit::Failure,
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })
+    }
+}
+
+/// What is wrong with the directory itself, one line each, and whether it lacks `ferry.sum`
+/// (a directory written by another tool, or not yet hashed).
+pub struct Integrity {
+    pub problems: Vec<String>,
+    pub unsummed: bool,
+}
+
+pub fn integrity(dir: &MigrationDir) -> Result<Integrity> {
+    let mut problems: Vec<String> = dir.problems.iter().map(ToString::to_string).collect();
+    let sum_problems = sum::verify(dir).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("cannot read {}: {e}", sum::path(&dir.path).display()),
+        )
+    })?;
+    let unsummed = sum_problems.contains(&SumProblem::Missing);
+    problems.extend(sum_problems.iter().map(ToString::to_string));
+    Ok(Integrity { problems, unsummed })
+}
+
+/// Refuses a directory that fails its integrity check. Without `ferry.sum` (a directory
+/// written by another tool) `allow_unsummed` lets the caller go on with a warning.
+pub fn require_integrity(dir: &MigrationDir, allow_unsummed: bool) -> Result<()> {
+    let Integrity {
+        mut problems,
+        unsummed,
+    } = integrity(dir)?;
+    if unsummed && allow_unsummed {
+        problems.retain(|p| *p != SumProblem::Missing.to_string());
+        eprintln!(
+            "warning: {} has no {}: file integrity is not verified (run `ferry hash` to create it)",
+            dir.path.display(),
+            sum::FILE_NAME
+        );
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::new(
+        Exit::Integrity,
+        format!(
+            "{} fails its integrity check; nothing was done:\n  - {}",
+            dir.path.display(),
+            problems.join("\n  - ")
+        ),
+    ))
+}
+
+/// Refuses a history that disagrees with the directory: an applied file edited, an applied
+/// file gone, or (unless allowed) a pending migration older than the newest applied one.
+pub fn require_consistent_history(status: &Status, allow_out_of_order: bool) -> Result<()> {
+    let ids = |state: State| -> Vec<String> { status.with_state(state).map(|e| e.id()).collect() };
+    let modified = ids(State::Modified);
+    if !modified.is_empty() {
+        return Err(CliError::new(
+            Exit::Modified,
+            format!(
+                "applied migration(s) changed since they were applied: {}\nnothing was done. An applied migration must not be edited: revert the edit and put the change in a new migration (`ferry generate`); if the edit is intended and harmless, record it with `ferry repair VERSION`",
+                modified.join(", ")
+            ),
+        ));
+    }
+    let missing = ids(State::Missing);
+    if !missing.is_empty() {
+        return Err(CliError::new(
+            Exit::Missing,
+            format!(
+                "applied migration(s) missing from the migrations directory: {}\nnothing was done. Restore them (they are in git history, or on the branch that applied them) before migrating this database",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let late = ids(State::OutOfOrder);
+    if !late.is_empty() && !allow_out_of_order {
+        let current = status.current_version().unwrap_or("");
+        return Err(CliError::new(
+            Exit::OutOfOrder,
+            format!(
+                "pending migration(s) older than the newest applied one ({current}): {}\nthey were probably merged late from another branch; nothing was done. Move them after the applied ones with `ferry rebase VERSION`, or apply them where they are with --allow-out-of-order (or `allow_out_of_order = true` under [migrate] in ferry.toml)",
+                late.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The schema that `migrations` build, computed without touching any real database:
+/// SQLite runs them in memory, PostgreSQL replays their DDL onto the model.
+pub fn replay(kind: DialectKind, migrations: &[&Migration]) -> Result<Schema> {
+    match kind {
+        DialectKind::Sqlite => {
+            let mut db = ferry_sqlite::SqliteDatabase::open("sqlite::memory:")?;
+            for m in migrations {
+                run_up(&mut db, m, kind).map_err(|e| {
+                    CliError::new(
+                        Exit::InvalidSchema,
+                        format!("cannot replay the migrations: {}", e.message),
+                    )
+                })?;
+            }
+            Ok(db.inspect()?)
+        }
+        DialectKind::Postgres => {
+            let origins: Vec<String> = migrations
+                .iter()
+                .map(|m| m.up_path().display().to_string())
+                .collect();
+            let scripts = origins
+                .iter()
+                .zip(migrations)
+                .map(|(o, m)| (o.as_str(), m.up.as_str()));
+            Ok(ferry_sql::replay(scripts, crate::source::dialect(kind))?)
+        }
+    }
+}
+
+/// Runs a migration's `up.sql` and records it.
+pub fn run_up(db: &mut dyn MigrationStore, m: &Migration, kind: DialectKind) -> Result<()> {
+    let script = m.up_script(kind)?;
+    db.run_script(
+        &script,
+        &HistoryChange::Record {
+            version: m.version.clone(),
+            name: m.name.clone(),
+            checksum: m.checksum(),
+        },
+    )?;
+    Ok(())
+}
+
+/// The migrations an applied history stands for, in order.
+pub fn applied_migrations<'a>(
+    dir: &'a MigrationDir,
+    history: &[AppliedMigration],
+) -> Vec<&'a Migration> {
+    dir.migrations
+        .iter()
+        .filter(|m| {
+            history
+                .iter()
+                .any(|h| ferry_migrate::compare_versions(&h.version, &m.version).is_eq())
+        })
+        .collect()
+}
+
+pub fn lock_wait(seconds: Option<u64>, config: Option<&Config>) -> Duration {
+    seconds
+        .or_else(|| config.and_then(|c| c.migrate.lock_timeout))
+        .map(Duration::from_secs)
+        .unwrap_or(ferry_core::history::DEFAULT_LOCK_WAIT)
+}
+
+/// Runs `body` under the migration lock, releasing it whatever happens.
+pub fn with_lock<T>(
+    db: &mut dyn Database,
+    wait: Duration,
+    body: impl FnOnce(&mut dyn Database) -> Result<T>,
+) -> Result<T> {
+    db.lock(wait)?;
+    let result = body(db);
+    let unlocked = db.unlock();
+    let value = result?;
+    unlocked?;
+    Ok(value)
+}
+
+/// A migration file's text: what it is, its hazards, then the plan's statements (SQLite's
+/// foreign-key checks are run by `ferry migrate` itself, so they are left out).
+pub fn render_migration_file(title: &str, plan: &Plan) -> String {
+    let mut out = format!("-- {title}\n");
+    let hazards: Vec<String> = plan.hazards().map(ToString::to_string).collect();
+    if !hazards.is_empty() {
+        out.push_str("--\n-- hazards:\n");
+        for h in &hazards {
+            out.push_str(&format!("--   {h}\n"));
+        }
+    }
+    out.push('\n');
+    for stmt in &plan.before {
+        out.push_str(&format!("{stmt};\n"));
+    }
+    for step in &plan.steps {
+        for h in &step.hazards {
+            out.push_str(&format!("-- {h}\n"));
+        }
+        for stmt in &step.statements {
+            out.push_str(&format!("{stmt};\n"));
+        }
+    }
+    for stmt in &plan.after {
+        out.push_str(&format!("{stmt};\n"));
+    }
+    out
+}
+
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("cannot write {}: {e}", path.display()),
+        )
+    })
+}
+
+pub fn write_sum(dir: &Path) -> Result<()> {
+    let fresh = MigrationDir::open(dir)
+        .map_err(|e| CliError::new(Exit::Failure, format!("cannot read {}: {e}", dir.display())))?;
+    sum::write(&fresh).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("cannot write {}: {e}", sum::path(dir).display()),
+        )
+    })
+}
