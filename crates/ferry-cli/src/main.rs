@@ -52,6 +52,8 @@ enum Command {
     Hash(commands::hash::HashArgs),
     /// Adopt an existing database: write its schema as the first migration, record it applied.
     Baseline(commands::baseline::BaselineArgs),
+    /// Move one of your migrations after those a merge brought in (regenerating it if ferry wrote it).
+    Rebase(commands::rebase::RebaseArgs),
     /// Accept an intended edit of an applied migration (records its new checksum).
     Repair(commands::repair::RepairArgs),
 }
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(cli.config.as_deref(), args),
         Command::Hash(args) => commands::hash::run(cli.config.as_deref(), args),
         Command::Baseline(args) => commands::baseline::run(cli.config.as_deref(), args),
+        Command::Rebase(args) => commands::rebase::run(cli.config.as_deref(), args),
         Command::Repair(args) => commands::repair::run(cli.config.as_deref(), args),
     };
     match result {

@@ -14,9 +14,9 @@ use serde_json::json;
 
 use super::status::{state_key, Format};
 use crate::config::Config;
-use crate::error::{CliError, Exit, Result};
+use crate::error::{Exit, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, dialect, parse_dialect, target_url};
+use crate::source::{connect, dialect, target_url};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -60,14 +60,9 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
         true => Some(connect(&target_url(&args.target, config.as_ref())?)?),
         false => None,
     };
-    let kind = match (&db, args.dialect.as_deref(), config.as_ref().and_then(|c| c.dialect.as_deref())) {
-        (Some(db), _, _) => db.dialect().kind(),
-        (None, Some(d), _) | (None, None, Some(d)) => parse_dialect(d)?,
-        (None, None, None) => {
-            return Err(CliError::usage(
-                "cannot tell the dialect: pass --dialect postgres|sqlite, --env NAME, or set `dialect` in ferry.toml",
-            ))
-        }
+    let kind = match &db {
+        Some(db) => db.dialect().kind(),
+        None => super::generate::offline_dialect(args.dialect.as_deref(), config.as_ref())?,
     };
 
     let mut history_lines: Vec<(String, State)> = Vec::new();

@@ -7,6 +7,7 @@ pub mod init;
 pub mod migrate;
 pub mod pull;
 pub mod push;
+pub mod rebase;
 pub mod repair;
 pub mod rollback;
 pub mod status;
