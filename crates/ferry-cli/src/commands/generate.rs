@@ -136,8 +136,8 @@ pub fn write_migration(dir: &Path, id: &str, up: &str, down: &str) -> Result<()>
             format!("cannot create {}: {e}", target.display()),
         )
     })?;
-    migrations::write_file(&target.join(ferry_migrate::dir::UP), &up)?;
-    migrations::write_file(&target.join(ferry_migrate::dir::DOWN), &down)?;
+    migrations::write_file(&target.join(ferry_migrate::dir::UP), up)?;
+    migrations::write_file(&target.join(ferry_migrate::dir::DOWN), down)?;
     migrations::write_sum(dir)?;
     eprintln!(
         "wrote {}/{{{},{}}}",
