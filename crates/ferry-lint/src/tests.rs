@@ -591,6 +591,29 @@ fn readme_example() {
         .starts_with("takes a SHARE lock on existing table users"));
 }
 
+#[test]
+fn alter_table_forms() {
+    // Several actions: each is checked where it starts.
+    let sql = "SET lock_timeout = '1s';\n\
+               ALTER TABLE IF EXISTS ONLY public.users ADD COLUMN IF NOT EXISTS c int NOT NULL DEFAULT 0,\n\
+               \tALTER COLUMN \"name\" SET NOT NULL, DROP COLUMN \"email\";";
+    let f = pg(sql);
+    let got: Vec<(u64, u64, &str)> = f.iter().map(|f| (f.line, f.column, f.rule)).collect();
+    assert_eq!(
+        got,
+        vec![(3, 2, "setting-not-null"), (3, 36, "drop-column")]
+    );
+    // CREATE TABLE IF NOT EXISTS of an existing table changes nothing: it still has rows.
+    let f = pg("CREATE TABLE IF NOT EXISTS users (id int);\nALTER TABLE users ADD x int NOT NULL;");
+    assert_eq!(
+        at(&f, "adding-not-null-column-without-default"),
+        vec![(2, 19)]
+    );
+    // Recreated after a drop: a new, empty table.
+    let f = pg("-- ferry:allow drop-table\nDROP TABLE orders;\nCREATE TABLE orders (id int);\nALTER TABLE orders ADD x int NOT NULL;");
+    assert_eq!(names(&f), vec!["missing-lock-timeout"]);
+}
+
 // ---- general --------------------------------------------------------------------------------
 
 #[test]
