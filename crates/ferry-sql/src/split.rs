@@ -59,14 +59,6 @@ impl SqlStatement {
     pub fn tokens(&self) -> impl Iterator<Item = (&Token, u64, u64)> {
         self.tokens.iter().map(|t| (&t.token, t.line, t.col))
     }
-
-    /// Every attached comment with the 1-based line and column where it starts (the `--` or
-    /// `/*`); the text is without those markers.
-    pub fn comments_with_positions(&self) -> impl Iterator<Item = (&str, u64, u64)> {
-        self.comments
-            .iter()
-            .map(|c| (c.text.as_str(), c.line, c.col))
-    }
 }
 
 /// Splits `text` into statements. psql meta-commands (lines starting with `\`, such as
