@@ -393,6 +393,9 @@ impl<'d> Loader<'d> {
             }
         }
         p.expect_end()?;
+        if self.replay {
+            self.check_key_names(p, name_tok, &name.schema, &pending)?;
+        }
         self.relation_names
             .insert((name.schema.clone(), name.name.clone()));
         self.schema.tables.insert(name.clone(), table);

@@ -294,6 +294,28 @@ impl Loader<'_> {
             .remove(&(schema.to_string(), name.to_string()));
     }
 
+    /// Named primary keys and unique constraints create an index of the same name, which
+    /// must not collide with another relation of the schema.
+    pub(super) fn check_key_names(
+        &self,
+        p: &StmtParser,
+        at: (u64, u64),
+        schema: &str,
+        pending: &PendingConstraints,
+    ) -> PResult<()> {
+        for c in &pending.items {
+            let name = match c {
+                PendingConstraint::PrimaryKey { name: Some(n), .. }
+                | PendingConstraint::Unique { name: Some(n), .. } => n,
+                _ => continue,
+            };
+            if self.relation_exists(schema, name) {
+                return Err(p.error_at(at, &format!("relation {schema}.{name} already exists")));
+            }
+        }
+        Ok(())
+    }
+
     /// A temporary table, when the name is written without a schema.
     pub(super) fn is_temp_table(&self, name: &QualifiedName, explicit: bool) -> bool {
         !explicit && self.temp_tables.contains(&name.name)
@@ -1271,7 +1293,9 @@ impl Loader<'_> {
                     return self.add_constraint_using_index(p, table, cname);
                 }
                 let c = self.table_constraint(p, cname)?;
-                self.add_constraint(table, c);
+                let pending = PendingConstraints { items: vec![c] };
+                self.check_key_names(p, at, &table.schema, &pending)?;
+                self.apply_pending(table, pending);
                 return Ok(true);
             }
             p.eat_word("column");
@@ -1295,6 +1319,7 @@ impl Loader<'_> {
             }
             let mut pending = PendingConstraints::default();
             let col = self.column_def(p, table, &mut pending)?;
+            self.check_key_names(p, at, &table.schema, &pending)?;
             if let Some(t) = self.schema.tables.get_mut(table) {
                 t.columns.push(col);
             }
