@@ -222,6 +222,14 @@ pub fn render_migration_file(title: &str, plan: &Plan) -> String {
     for stmt in &plan.before {
         out.push_str(&format!("{stmt};\n"));
     }
+    if !plan.before.is_empty() {
+        // PostgreSQL refuses an enum value in the transaction that adds it; these
+        // statements are written to be safe to run again.
+        out.push_str(&format!(
+            "-- {} (the statements above are committed before the transaction of the rest)\n",
+            ferry_migrate::dir::COMMIT
+        ));
+    }
     for step in &plan.steps {
         for h in &step.hazards {
             out.push_str(&format!("-- {h}\n"));

@@ -22,16 +22,7 @@ use pairs::{Pair, PG_PAIRS, SQLITE_PAIRS};
 /// Pairs that fail because of a bug in ferry itself, as (dialect, pair name), each with a
 /// comment saying what is wrong. The test fails when a pair not listed here fails, and also
 /// when a listed pair passes: remove its entry once the bug is fixed.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    // `rollback --force` exits 7: the generated down.sql of 2_b holds
-    // `ALTER TYPE public.mood ADD VALUE IF NOT EXISTS 'ok' AFTER 'sad'` and then
-    // `ALTER TABLE public.p ALTER COLUMN m SET DEFAULT 'ok'`, and PostgreSQL refuses a value
-    // added in the same transaction ("unsafe use of new value"). The planner puts that
-    // ADD VALUE in `Plan::before` (to run outside the transaction, as `push` does), but
-    // `render_migration_file` (ferry-cli/src/migrations.rs) writes `before` into the same
-    // file, which `migrate`/`rollback` run in one transaction.
-    ("postgres", "enum value removed"),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 /// One pair to check: schema texts, and optionally rows to keep.
 struct Case {

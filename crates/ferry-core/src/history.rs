@@ -33,6 +33,34 @@ pub struct Script {
     /// False when the file opts out of the per-migration transaction
     /// (`-- ferry:no-transaction`, needed for `CREATE INDEX CONCURRENTLY`).
     pub transactional: bool,
+    /// How many leading statements run, each committed, before the transaction starts
+    /// (those above a `-- ferry:commit` line): PostgreSQL cannot use an enum value in the
+    /// transaction that adds it.
+    pub committed_first: usize,
+}
+
+impl Script {
+    /// The error for statement `index` failing with the driver's `message`: names the file,
+    /// line and statement, and says which earlier statements stay applied when some ran
+    /// outside the transaction.
+    pub fn failure(&self, index: usize, message: String) -> crate::DbError {
+        let stmt = &self.statements[index];
+        let mut err = crate::DbError::new(crate::DbErrorKind::Apply, message)
+            .in_statement(format!("{}:{}: {}", self.origin, stmt.line, stmt.sql));
+        let committed = if self.transactional {
+            self.committed_first.min(index)
+        } else {
+            index
+        };
+        if committed > 0 {
+            err.kind = crate::DbErrorKind::PartiallyApplied;
+            err.message.push_str(&format!(
+                "\nthe first {committed} statement(s) of {} ran outside the migration's transaction and stay applied; the migration is not recorded",
+                self.origin
+            ));
+        }
+        err
+    }
 }
 
 /// How running a script changes the history, in the same transaction as the script.

@@ -175,7 +175,7 @@ impl<'a> Checker<'a> {
                     line,
                     column,
                     message: format!(
-                        "takes a {} lock on existing table {} with no lock_timeout set before it in this file: \
+                        "takes a lock in {} mode on existing table {} with no lock_timeout set before it in this file: \
                          while it waits behind a long-running query, every other query on the table queues behind it",
                         lock.mode,
                         self.show(&lock.table)

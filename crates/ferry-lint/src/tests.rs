@@ -588,7 +588,7 @@ fn readme_example() {
     );
     assert!(f[1]
         .message
-        .starts_with("takes a SHARE lock on existing table users"));
+        .starts_with("takes a lock in SHARE mode on existing table users"));
 }
 
 #[test]

@@ -13,6 +13,10 @@ pub const DOWN: &str = "down.sql";
 /// A comment line, before the first statement of a file, that runs it outside a transaction.
 pub const NO_TRANSACTION: &str = "ferry:no-transaction";
 
+/// A comment line after which the per-migration transaction starts: the statements above it
+/// run first, each committed on its own.
+pub const COMMIT: &str = "ferry:commit";
+
 /// One migration on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Migration {
@@ -58,17 +62,30 @@ impl Migration {
 
 fn script(text: &str, path: &Path, kind: DialectKind) -> Result<Script, LoadError> {
     let origin = path.display().to_string();
-    let statements = ferry_sql::split_statements(text, &origin, kind)?
+    let statements: Vec<ScriptStatement> = ferry_sql::split_statements(text, &origin, kind)?
         .into_iter()
         .map(|s| ScriptStatement {
             sql: s.sql,
             line: s.line,
         })
         .collect();
+    let commit_line = text
+        .lines()
+        .position(|l| {
+            l.trim()
+                .strip_prefix("--")
+                .is_some_and(|c| names(c, COMMIT))
+        })
+        .map(|i| i as u64 + 1);
+    let committed_first = match commit_line {
+        Some(at) => statements.iter().take_while(|s| s.line < at).count(),
+        None => 0,
+    };
     Ok(Script {
         origin,
         statements,
         transactional: is_transactional(text),
+        committed_first,
     })
 }
 
@@ -87,11 +104,18 @@ pub fn has_directive(text: &str, directive: &str) -> bool {
         let Some(comment) = line.strip_prefix("--") else {
             return false;
         };
-        if comment.trim() == directive {
+        if names(comment, directive) {
             return true;
         }
     }
     false
+}
+
+/// True when a comment's text is `directive`, alone or followed by an explanation.
+fn names(comment: &str, directive: &str) -> bool {
+    let c = comment.trim();
+    c.strip_prefix(directive)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
 /// Orders versions numerically, ignoring diesel's dashes: `2026-11-30-120000` sorts as
@@ -288,6 +312,20 @@ mod tests {
             "SELECT 1;\n-- ferry:no-transaction\n",
             NO_TRANSACTION
         ));
+    }
+
+    #[test]
+    fn statements_above_a_commit_line_run_first() {
+        let text = "ALTER TYPE mood ADD VALUE IF NOT EXISTS 'ok';\n-- ferry:commit (why)\nALTER TABLE p ALTER COLUMN m SET DEFAULT 'ok';\n";
+        let s = script(text, Path::new("up.sql"), DialectKind::Postgres).unwrap();
+        assert_eq!((s.statements.len(), s.committed_first), (2, 1));
+        let plain = script(
+            "SELECT 1;\nSELECT 2;",
+            Path::new("up.sql"),
+            DialectKind::Postgres,
+        )
+        .unwrap();
+        assert_eq!(plain.committed_first, 0);
     }
 
     #[test]

@@ -66,12 +66,6 @@ fn apply_history(
     Ok(())
 }
 
-fn statement_error(script: &Script, index: usize, e: &postgres::Error) -> DbError {
-    let stmt = &script.statements[index];
-    DbError::new(DbErrorKind::Apply, pg_message(e))
-        .in_statement(format!("{}:{}: {}", script.origin, stmt.line, stmt.sql))
-}
-
 impl MigrationStore for PgDatabase {
     fn history(&mut self) -> Result<Vec<AppliedMigration>, DbError> {
         let client = self.client();
@@ -159,13 +153,19 @@ impl MigrationStore for PgDatabase {
         let started = Instant::now();
         let client = self.client();
         if script.transactional {
+            let first = script.committed_first.min(script.statements.len());
+            for i in 0..first {
+                client
+                    .batch_execute(&script.statements[i].sql)
+                    .map_err(|e| script.failure(i, pg_message(&e)))?;
+            }
             // Dropping the transaction without commit rolls it back.
             let mut tx = client
                 .transaction()
                 .map_err(|e| db_error(DbErrorKind::Apply, "cannot begin a transaction", &e))?;
-            for (i, stmt) in script.statements.iter().enumerate() {
+            for (i, stmt) in script.statements.iter().enumerate().skip(first) {
                 tx.batch_execute(&stmt.sql)
-                    .map_err(|e| statement_error(script, i, &e))?;
+                    .map_err(|e| script.failure(i, pg_message(&e)))?;
             }
             apply_history(&mut tx, change, started.elapsed())
                 .map_err(|e| db_error(DbErrorKind::Apply, "cannot record the migration", &e))?;
@@ -174,17 +174,9 @@ impl MigrationStore for PgDatabase {
             return Ok(());
         }
         for (i, stmt) in script.statements.iter().enumerate() {
-            if let Err(e) = client.batch_execute(&stmt.sql) {
-                let mut err = statement_error(script, i, &e);
-                if i > 0 {
-                    err.kind = DbErrorKind::PartiallyApplied;
-                    err.message.push_str(&format!(
-                        "\n{} runs outside a transaction (ferry:no-transaction): the {i} statement(s) before this one stay applied, and the migration is not recorded",
-                        script.origin
-                    ));
-                }
-                return Err(err);
-            }
+            client
+                .batch_execute(&stmt.sql)
+                .map_err(|e| script.failure(i, pg_message(&e)))?;
         }
         let mut tx = client
             .transaction()

@@ -33,12 +33,6 @@ fn history_error(e: rusqlite::Error) -> DbError {
     )
 }
 
-fn statement_error(script: &Script, index: usize, e: &rusqlite::Error) -> DbError {
-    let stmt = &script.statements[index];
-    DbError::new(DbErrorKind::Apply, e.to_string())
-        .in_statement(format!("{}:{}: {}", script.origin, stmt.line, stmt.sql))
-}
-
 impl SqliteDatabase {
     fn apply_history(&self, change: &HistoryChange, elapsed: Duration) -> rusqlite::Result<()> {
         let conn = self.conn();
@@ -74,12 +68,17 @@ impl SqliteDatabase {
     fn run_transactional(&self, script: &Script, change: &HistoryChange) -> Result<(), DbError> {
         let started = Instant::now();
         let conn = self.conn();
+        let first = script.committed_first.min(script.statements.len());
+        for i in 0..first {
+            conn.execute_batch(&script.statements[i].sql)
+                .map_err(|e| script.failure(i, e.to_string()))?;
+        }
         conn.execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| apply_error("BEGIN IMMEDIATE", &e))?;
         let result = (|| {
-            for (i, stmt) in script.statements.iter().enumerate() {
+            for (i, stmt) in script.statements.iter().enumerate().skip(first) {
                 conn.execute_batch(&stmt.sql)
-                    .map_err(|e| statement_error(script, i, &e))?;
+                    .map_err(|e| script.failure(i, e.to_string()))?;
             }
             self.check_no_rows("PRAGMA foreign_key_check")?;
             self.apply_history(change, started.elapsed())
@@ -180,17 +179,9 @@ impl MigrationStore for SqliteDatabase {
         }
         let started = Instant::now();
         for (i, stmt) in script.statements.iter().enumerate() {
-            if let Err(e) = self.conn().execute_batch(&stmt.sql) {
-                let mut err = statement_error(script, i, &e);
-                if i > 0 {
-                    err.kind = DbErrorKind::PartiallyApplied;
-                    err.message.push_str(&format!(
-                        "\n{} runs outside a transaction (ferry:no-transaction): the {i} statement(s) before this one stay applied, and the migration is not recorded",
-                        script.origin
-                    ));
-                }
-                return Err(err);
-            }
+            self.conn()
+                .execute_batch(&stmt.sql)
+                .map_err(|e| script.failure(i, e.to_string()))?;
         }
         self.apply_history(change, started.elapsed()).map_err(|e| {
             let mut err = history_error(e);

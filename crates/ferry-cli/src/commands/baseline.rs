@@ -97,6 +97,7 @@ pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
                 origin: m.up_path().display().to_string(),
                 statements: Vec::new(),
                 transactional: true,
+                committed_first: 0,
             };
             db.run_script(
                 &nothing,
