@@ -864,3 +864,419 @@ fn replay_shows_planner_gaps() {
         "planner gap fixed: move the pair"
     );
 }
+
+// ----- hand-written migrations --------------------------------------------------------------
+
+/// A project's migrations as people write them: transactions, data changes, a plpgsql
+/// function, a DO block, IF [NOT] EXISTS, temporary tables.
+const PROJECT_MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "migrations/001_init/up.sql",
+        r#"BEGIN;
+CREATE SCHEMA IF NOT EXISTS app;
+CREATE TYPE app.status AS ENUM ('new', 'active');
+CREATE TABLE app.users (
+  id bigserial PRIMARY KEY,
+  email text NOT NULL,
+  status app.status NOT NULL DEFAULT 'new',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_idx ON app.users (lower(email));
+INSERT INTO app.users (email) VALUES ('a@example.com'), ('b@example.com');
+COMMIT;
+"#,
+    ),
+    (
+        "migrations/002_orders/up.sql",
+        r#"CREATE TABLE IF NOT EXISTS app.orders (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES app.users ON DELETE CASCADE,
+  amount_cents integer NOT NULL CHECK (amount_cents >= 0),
+  note text
+);
+CREATE INDEX orders_user_id_idx ON app.orders (user_id);
+CREATE TABLE IF NOT EXISTS app.orders (id int);
+
+CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- a statement separator inside the body: ;
+  NEW.note := coalesce(NEW.note, '');
+  RETURN NEW;
+END;
+$$;
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'reporting') THEN
+    RAISE NOTICE 'no reporting role; skipping grants';
+  END IF;
+END
+$$;
+"#,
+    ),
+    (
+        "migrations/003_refactor/up.sql",
+        r#"ALTER TABLE app.users ADD COLUMN IF NOT EXISTS name text;
+ALTER TABLE app.users ADD COLUMN IF NOT EXISTS name text;
+UPDATE app.users SET name = split_part(email, '@', 1) WHERE name IS NULL;
+ALTER TABLE app.users ALTER COLUMN name SET NOT NULL;
+ALTER TABLE app.users RENAME COLUMN email TO email_address;
+ALTER TYPE app.status ADD VALUE IF NOT EXISTS 'banned' AFTER 'active';
+ALTER TYPE app.status RENAME VALUE 'new' TO 'pending';
+ALTER TABLE app.users ALTER COLUMN status SET DEFAULT 'pending';
+ALTER TABLE app.orders
+  ALTER COLUMN amount_cents SET DATA TYPE bigint,
+  ALTER COLUMN note TYPE varchar(200) USING left(note, 200);
+CREATE TEMP TABLE tmp_totals AS
+  SELECT user_id, sum(amount_cents) AS total FROM app.orders GROUP BY user_id;
+CREATE INDEX ON tmp_totals (user_id);
+DELETE FROM app.orders WHERE user_id NOT IN (SELECT user_id FROM tmp_totals);
+DROP TABLE tmp_totals;
+ALTER TABLE app.orders RENAME TO purchases;
+ALTER INDEX app.orders_user_id_idx RENAME TO purchases_user_id_idx;
+ALTER TABLE app.purchases RENAME CONSTRAINT orders_amount_cents_check TO purchases_amount_check;
+DROP INDEX IF EXISTS app.nonexistent_idx;
+DROP TABLE IF EXISTS app.legacy CASCADE;
+SELECT setval('app.users_id_seq', (SELECT max(id) FROM app.users));
+TRUNCATE app.purchases;
+WITH gone AS (DELETE FROM app.users WHERE created_at < now() - interval '10 years' RETURNING id) SELECT count(*) FROM gone;
+SET statement_timeout = '5s';
+RESET statement_timeout;
+ANALYZE app.users;
+"#,
+    ),
+];
+
+/// What the migrations above leave, written as a schema.
+const PROJECT_SCHEMA: &str = r#"
+CREATE SCHEMA app;
+CREATE TYPE app.status AS ENUM ('pending', 'active', 'banned');
+CREATE TABLE app.users (
+  id bigserial PRIMARY KEY,
+  email_address text NOT NULL,
+  status app.status NOT NULL DEFAULT 'pending',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  name text NOT NULL
+);
+CREATE UNIQUE INDEX users_email_idx ON app.users (lower(email_address));
+CREATE TABLE app.purchases (
+  id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT orders_pkey PRIMARY KEY,
+  user_id bigint NOT NULL CONSTRAINT orders_user_id_fkey REFERENCES app.users ON DELETE CASCADE,
+  amount_cents bigint NOT NULL CONSTRAINT purchases_amount_check CHECK (amount_cents >= 0),
+  note varchar(200)
+);
+CREATE INDEX purchases_user_id_idx ON app.purchases (user_id);
+"#;
+
+#[test]
+fn hand_written_migrations_replay_to_the_expected_schema() {
+    let mut after = match replayed(PROJECT_MIGRATIONS) {
+        Ok(s) => s,
+        Err(e) => panic!("replay failed: {e}"),
+    };
+    // The function is kept, with where it came from; the DO block and data are not.
+    let opaque: Vec<(&str, &str)> = after
+        .opaque
+        .iter()
+        .map(|o| (o.origin.as_str(), o.sql.lines().next().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        opaque,
+        vec![(
+            "migrations/002_orders/up.sql:10",
+            "CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$"
+        )]
+    );
+    after.opaque.clear();
+    assert_same(
+        &load(PROJECT_SCHEMA, "schema.sql"),
+        &after,
+        "project migrations",
+    );
+    // The replayed schema is where `generate` starts: nothing left to do.
+    let up = migration(
+        &after,
+        &load(PROJECT_SCHEMA, "schema.sql"),
+        &Renames::default(),
+    );
+    assert!(up.is_empty(), "{up}");
+}
+
+/// Forms people write by hand that the planner never does: (what, migration, the schema
+/// it leaves).
+const HAND_WRITTEN_FORMS: &[(&str, &str, &str)] = &[
+    (
+        "ALTER SCHEMA RENAME moves everything, defaults follow their sequence",
+        "CREATE SCHEMA s; CREATE TYPE s.e AS ENUM ('a'); \
+         CREATE TABLE s.t (id serial PRIMARY KEY, e s.e); \
+         CREATE TABLE r (t_id int REFERENCES s.t); \
+         ALTER SCHEMA s RENAME TO z;",
+        "CREATE SCHEMA z; CREATE TYPE z.e AS ENUM ('a'); \
+         CREATE TABLE z.t (id int NOT NULL DEFAULT nextval('z.t_id_seq'::regclass) PRIMARY KEY, e z.e); \
+         CREATE SEQUENCE z.t_id_seq AS integer OWNED BY z.t.id; \
+         CREATE TABLE r (t_id int REFERENCES z.t);",
+    ),
+    (
+        "SET SCHEMA of a table, an enum and a sequence",
+        "CREATE SCHEMA s; CREATE TYPE e AS ENUM ('a'); CREATE SEQUENCE q; \
+         CREATE TABLE t (id serial PRIMARY KEY, e e, n bigint DEFAULT nextval('q')); \
+         ALTER TABLE t SET SCHEMA s; ALTER TYPE e SET SCHEMA s; ALTER SEQUENCE q SET SCHEMA s;",
+        "CREATE SCHEMA s; CREATE TYPE s.e AS ENUM ('a'); CREATE SEQUENCE s.q; \
+         CREATE TABLE s.t (id int NOT NULL DEFAULT nextval('s.t_id_seq'::regclass) PRIMARY KEY, \
+           e s.e, n bigint DEFAULT nextval('s.q'::regclass)); \
+         CREATE SEQUENCE s.t_id_seq AS integer OWNED BY s.t.id;",
+    ),
+    (
+        "ALTER SEQUENCE RENAME and ALTER TYPE RENAME",
+        "CREATE SEQUENCE q; CREATE TYPE e AS ENUM ('a'); \
+         CREATE TABLE t (n bigint DEFAULT nextval('q'), e e, es e[]); \
+         ALTER SEQUENCE q RENAME TO counter; ALTER TYPE e RENAME TO kind;",
+        "CREATE SEQUENCE counter; CREATE TYPE kind AS ENUM ('a'); \
+         CREATE TABLE t (n bigint DEFAULT nextval('counter'), e kind, es kind[]);",
+    ),
+    (
+        "ADD CONSTRAINT ... USING INDEX",
+        "CREATE TABLE t (id int, code text); \
+         CREATE UNIQUE INDEX CONCURRENTLY t_id_idx ON t (id); \
+         CREATE UNIQUE INDEX t_code_idx ON t (code); \
+         ALTER TABLE t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_id_idx; \
+         ALTER TABLE t ADD UNIQUE USING INDEX t_code_idx;",
+        "CREATE TABLE t (id int CONSTRAINT t_pkey PRIMARY KEY, code text CONSTRAINT t_code_idx UNIQUE);",
+    ),
+    (
+        "ALTER CONSTRAINT and VALIDATE CONSTRAINT",
+        "CREATE TABLE p (id int PRIMARY KEY); CREATE TABLE c (p_id int); \
+         ALTER TABLE c ADD CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p NOT VALID; \
+         ALTER TABLE c VALIDATE CONSTRAINT c_p; \
+         ALTER TABLE c ALTER CONSTRAINT c_p DEFERRABLE INITIALLY DEFERRED;",
+        "CREATE TABLE p (id int PRIMARY KEY); \
+         CREATE TABLE c (p_id int CONSTRAINT c_p REFERENCES p DEFERRABLE INITIALLY DEFERRED);",
+    ),
+    (
+        "DROP ... CASCADE takes dependents along",
+        "CREATE TYPE e AS ENUM ('a'); CREATE SEQUENCE q; \
+         CREATE TABLE p (id int PRIMARY KEY, code text UNIQUE, e e, n bigint DEFAULT nextval('q'), \
+           g int GENERATED ALWAYS AS (id * 2) STORED); \
+         CREATE TABLE c (p_id int REFERENCES p, p_code text REFERENCES p (code)); \
+         DROP TYPE e CASCADE; DROP SEQUENCE q CASCADE; \
+         ALTER TABLE p DROP COLUMN code CASCADE; ALTER TABLE p DROP COLUMN id CASCADE;",
+        "CREATE TABLE p (n bigint); CREATE TABLE c (p_id int, p_code text);",
+    ),
+    (
+        "DROP TABLE CASCADE and DROP SCHEMA CASCADE",
+        "CREATE SCHEMA s; CREATE TABLE s.a (id int PRIMARY KEY); CREATE TABLE s.b (id serial); \
+         CREATE TABLE p (id int PRIMARY KEY); \
+         CREATE TABLE c (p_id int REFERENCES p, a_id int REFERENCES s.a); \
+         DROP TABLE p CASCADE; DROP SCHEMA s CASCADE;",
+        "CREATE TABLE c (p_id int, a_id int);",
+    ),
+    (
+        "identity columns altered by hand",
+        "CREATE TABLE t (id int NOT NULL, n bigint GENERATED BY DEFAULT AS IDENTITY); \
+         ALTER TABLE t ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (START WITH 100); \
+         ALTER TABLE t ALTER COLUMN id SET INCREMENT BY 10 RESTART WITH 500; \
+         ALTER TABLE t ALTER COLUMN n SET GENERATED ALWAYS SET CACHE 5; \
+         ALTER TABLE t ALTER COLUMN n DROP IDENTITY IF EXISTS; \
+         ALTER TABLE t ALTER COLUMN n DROP IDENTITY IF EXISTS;",
+        "CREATE TABLE t (id int GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10), \
+           n bigint NOT NULL);",
+    ),
+    (
+        "ALTER SEQUENCE by hand",
+        "CREATE TABLE t (id int); CREATE SEQUENCE q AS integer; \
+         ALTER SEQUENCE q INCREMENT 2 MINVALUE 10 RESTART WITH 10 START 10 NO CYCLE OWNED BY t.id; \
+         ALTER SEQUENCE IF EXISTS missing RENAME TO other;",
+        "CREATE TABLE t (id int); \
+         CREATE SEQUENCE q AS integer INCREMENT BY 2 MINVALUE 10 START WITH 10 OWNED BY t.id;",
+    ),
+    (
+        "renamed columns in quoted, keyword and qualified expressions",
+        "CREATE TABLE t (a int, b int CHECK (b > a), c text); \
+         CREATE INDEX t_expr ON t ((a + b)) WHERE c <> 'a'; \
+         ALTER TABLE t RENAME a TO \"Order\"; ALTER TABLE t RENAME COLUMN c TO \"select\";",
+        "CREATE TABLE t (\"Order\" int, b int CONSTRAINT t_check CHECK (b > \"Order\"), \"select\" text); \
+         CREATE INDEX t_expr ON t ((\"Order\" + b)) WHERE \"select\" <> 'a';",
+    ),
+    (
+        "storage settings, owners and statistics change nothing ferry models",
+        "CREATE TABLE t (id int PRIMARY KEY, doc text); CREATE INDEX t_doc ON t (doc); \
+         ALTER TABLE t OWNER TO postgres; ALTER TABLE t SET (fillfactor = 70); \
+         ALTER TABLE t ALTER COLUMN doc SET STATISTICS 500, ALTER COLUMN doc SET STORAGE EXTERNAL; \
+         ALTER INDEX t_doc SET (fillfactor = 80); ALTER TABLE t CLUSTER ON t_pkey; \
+         ALTER TABLE t SET WITHOUT CLUSTER; ALTER TABLE t SET UNLOGGED; ALTER TABLE t SET LOGGED;",
+        "CREATE TABLE t (id int PRIMARY KEY, doc text); CREATE INDEX t_doc ON t (doc);",
+    ),
+    (
+        "implicit names freed by drops are taken again",
+        "CREATE TABLE t (a int UNIQUE, b int); CREATE INDEX ON t (b); \
+         ALTER TABLE t DROP CONSTRAINT t_a_key; DROP INDEX t_b_idx; \
+         ALTER TABLE t ADD UNIQUE (a); CREATE INDEX ON t (b);",
+        "CREATE TABLE t (a int UNIQUE, b int); CREATE INDEX ON t (b);",
+    ),
+    (
+        "CREATE ... IF NOT EXISTS on existing objects",
+        "CREATE SCHEMA s; CREATE TABLE t (id int); CREATE INDEX i ON t (id); CREATE SEQUENCE q; \
+         CREATE SCHEMA IF NOT EXISTS s; CREATE TABLE IF NOT EXISTS t (other text); \
+         CREATE INDEX IF NOT EXISTS i ON t (id DESC); CREATE SEQUENCE IF NOT EXISTS q INCREMENT 5;",
+        "CREATE SCHEMA s; CREATE TABLE t (id int); CREATE INDEX i ON t (id); CREATE SEQUENCE q;",
+    ),
+];
+
+#[test]
+fn hand_written_forms_replay_to_the_expected_schema() {
+    for (label, script, expected) in HAND_WRITTEN_FORMS {
+        let after = match replayed(&[("up.sql", script)]) {
+            Ok(s) => s,
+            Err(e) => panic!("{label}: replay failed: {e}"),
+        };
+        assert_same(&load(expected, "expected.sql"), &after, label);
+    }
+}
+
+#[test]
+fn statements_on_opaque_objects_stay_opaque() {
+    let script = "CREATE TABLE t (id int PRIMARY KEY, n int);\n\
+                  CREATE VIEW v AS SELECT id FROM t;\n\
+                  CREATE MATERIALIZED VIEW mv AS SELECT n FROM t;\n\
+                  CREATE INDEX mv_n ON mv (n);\n\
+                  DROP INDEX mv_n;\n\
+                  DROP VIEW v;\n\
+                  ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY;\n\
+                  CREATE TABLE parted (id int) PARTITION BY RANGE (id);\n\
+                  ALTER TABLE parted ADD COLUMN x int;\n\
+                  GRANT SELECT ON t TO PUBLIC;\n";
+    let after = match replayed(&[("up.sql", script)]) {
+        Ok(s) => s,
+        Err(e) => panic!("replay failed: {e}"),
+    };
+    let lines: Vec<&str> = after.opaque.iter().map(|o| o.origin.as_str()).collect();
+    assert_eq!(
+        lines,
+        vec![
+            "up.sql:2",
+            "up.sql:3",
+            "up.sql:4",
+            "up.sql:5",
+            "up.sql:6",
+            "up.sql:7",
+            "up.sql:8",
+            "up.sql:9",
+            "up.sql:10"
+        ]
+    );
+    // The ALTER with an action ferry does not model changed nothing, not even its first
+    // action: the whole statement is kept as written.
+    let mut expected = load("CREATE TABLE t (id int PRIMARY KEY, n int);", "e.sql");
+    expected.opaque = after.opaque.clone();
+    assert_same(&expected, &after, "opaque objects");
+}
+
+// ----- errors -------------------------------------------------------------------------------
+
+#[track_caller]
+fn replay_error(scripts: &[(&str, &str)]) -> String {
+    match replayed(scripts) {
+        Ok(_) => panic!("replay should fail: {scripts:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn dropping_an_unknown_table_names_file_line_and_column() {
+    let message = replay_error(&[
+        ("migrations/001/up.sql", "CREATE TABLE t (id int);\n"),
+        (
+            "migrations/002/up.sql",
+            "INSERT INTO t VALUES (1);\n\nDROP TABLE t, missing;\n",
+        ),
+    ]);
+    assert_eq!(
+        message,
+        "migrations/002/up.sql:3:15: table public.missing does not exist"
+    );
+    // IF EXISTS makes it a no-op; the table before it is dropped.
+    let after = replayed(&[(
+        "up.sql",
+        "CREATE TABLE t (id int); DROP TABLE IF EXISTS t, missing;",
+    )]);
+    assert_eq!(after.map(|s| s.tables.len()), Ok(0));
+}
+
+#[test]
+fn changes_to_missing_objects_are_errors() {
+    let base = "CREATE TABLE t (id int PRIMARY KEY, n int);\nCREATE TYPE e AS ENUM ('a');\n";
+    let cases = [
+        ("ALTER TABLE nope ADD COLUMN x int;", "3:13: table public.nope does not exist"),
+        ("ALTER TABLE t DROP COLUMN x;", "3:27: column public.t.x does not exist"),
+        ("ALTER TABLE t ALTER COLUMN x SET NOT NULL;", "3:28: column public.t.x does not exist"),
+        ("ALTER TABLE t RENAME COLUMN x TO y;", "3:29: column public.t.x does not exist"),
+        ("ALTER TABLE t RENAME COLUMN n TO id;", "3:34: column public.t.id already exists"),
+        ("ALTER TABLE t DROP CONSTRAINT t_x;", "3:31: constraint t_x of table public.t does not exist"),
+        ("DROP INDEX t_idx;", "3:12: index public.t_idx does not exist"),
+        (
+            "DROP INDEX t_pkey;",
+            "3:12: cannot drop index public.t_pkey: constraint t_pkey on table public.t requires it \
+             (drop the constraint instead)",
+        ),
+        ("ALTER INDEX t_idx RENAME TO x;", "3:13: index public.t_idx does not exist"),
+        ("DROP SEQUENCE s;", "3:15: sequence public.s does not exist"),
+        ("ALTER SEQUENCE s RESTART;", "3:16: sequence public.s does not exist"),
+        ("DROP TYPE f;", "3:11: type public.f does not exist"),
+        ("ALTER TYPE e ADD VALUE 'a';", "3:24: enum public.e already has the value 'a'"),
+        ("ALTER TYPE e ADD VALUE 'b' AFTER 'z';", "3:34: enum public.e has no value 'z'"),
+        ("DROP SCHEMA s;", "3:13: schema s does not exist"),
+        ("CREATE TABLE t (x int);", "3:14: relation public.t already exists"),
+        ("ALTER TABLE t ALTER COLUMN n DROP IDENTITY;", "3:28: column public.t.n is not an identity column"),
+    ];
+    for (statement, expected) in cases {
+        let script = format!("{base}{statement}\n");
+        let message = replay_error(&[("up.sql", &script)]);
+        assert_eq!(message, format!("up.sql:{expected}"), "{statement}");
+    }
+}
+
+#[test]
+fn drops_with_dependents_need_cascade() {
+    let base = "CREATE TYPE e AS ENUM ('a');\n\
+                CREATE SEQUENCE q;\n\
+                CREATE TABLE p (id int PRIMARY KEY, e e, n bigint DEFAULT nextval('q'), \
+                  g int GENERATED ALWAYS AS (id + 1) STORED);\n\
+                CREATE TABLE c (p_id int REFERENCES p);\n\
+                CREATE SCHEMA s;\nCREATE TABLE s.x (id int);\n";
+    let cases = [
+        (
+            "DROP TABLE p;",
+            "7:12: cannot drop table public.p: constraint c_p_id_fkey on table public.c depends on \
+             it (use CASCADE to drop it too)",
+        ),
+        (
+            "ALTER TABLE p DROP CONSTRAINT p_pkey;",
+            "7:31: cannot drop p_pkey of table public.p: constraint c_p_id_fkey on table public.c \
+             depends on it (use CASCADE to drop it too)",
+        ),
+        (
+            "ALTER TABLE p DROP COLUMN id;",
+            "7:27: cannot drop column public.p.id: column public.p.g depends on it (use CASCADE to \
+             drop it too)",
+        ),
+        (
+            "DROP TYPE e;",
+            "7:11: cannot drop type public.e: column public.p.e uses it (use CASCADE to drop the \
+             column too)",
+        ),
+        (
+            "DROP SEQUENCE q;",
+            "7:15: cannot drop sequence public.q: the default of column public.p.n uses it (use \
+             CASCADE to drop the default too)",
+        ),
+        (
+            "DROP SCHEMA s;",
+            "7:13: cannot drop schema s: it contains table s.x (use CASCADE)",
+        ),
+    ];
+    for (statement, expected) in cases {
+        let script = format!("{base}{statement}\n");
+        let message = replay_error(&[("up.sql", &script)]);
+        assert_eq!(message, format!("up.sql:{expected}"), "{statement}");
+    }
+}
