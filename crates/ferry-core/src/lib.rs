@@ -1,6 +1,7 @@
 //! ferry's shared core: the schema model (IR), the differ, plans, and the traits each
 //! database driver implements. No I/O and no SQL parsing live here.
 
+pub mod backup;
 pub mod dialect;
 pub mod diff;
 pub mod history;
@@ -8,6 +9,7 @@ pub mod model;
 pub mod plan;
 pub mod url;
 
+pub use backup::{Backup, BackupInfo};
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
 pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};
