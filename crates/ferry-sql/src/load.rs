@@ -116,8 +116,8 @@ struct Loader<'d> {
     /// Replaying migrations (see `replay`): statements change the model in order, and DROP
     /// and the other ALTER forms are understood. Declarative loading leaves this off.
     replay: bool,
-    /// Replay only: temporary tables by name. They are session state, so statements on
-    /// them are skipped rather than modelled.
+    /// Replay only: temporary tables, and their indexes and temporary sequences, by name.
+    /// They are session state, so statements on them are skipped rather than modelled.
     temp_tables: HashSet<String>,
     /// Replay only: objects created by statements kept opaque (views, domains,
     /// partitioned tables ...). Statements on them stay opaque instead of failing as
@@ -971,6 +971,9 @@ impl<'d> Loader<'d> {
         if self.replay {
             if self.is_temp_table(&table_name, explicit) {
                 // An index on a temporary table is session state too.
+                if let Some(n) = name {
+                    self.temp_tables.insert(n);
+                }
                 return Ok(true);
             }
             if !self.schema.tables.contains_key(&table_name)
@@ -1028,12 +1031,12 @@ impl<'d> Loader<'d> {
         };
         p.expect_end()?;
         let Some(table) = self.schema.tables.get(&table_name) else {
-            return Err(p.error_at(
-                name_at,
-                &format!(
-                    "index on unknown table {table_name}: create the table first (in any file)"
-                ),
-            ));
+            let message = if self.replay {
+                format!("table {table_name} does not exist")
+            } else {
+                format!("index on unknown table {table_name}: create the table first (in any file)")
+            };
+            return Err(p.error_at(name_at, &message));
         };
         let name = match name {
             Some(n) => {

@@ -231,6 +231,19 @@ impl Loader<'_> {
             Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_ascii_lowercase()),
             _ => None,
         }) {
+            if let Some(path) = search_path_setting(p) {
+                // Unqualified names are replayed in the default namespace: a search path
+                // that starts elsewhere would put objects where replay does not, so the
+                // statement is kept opaque (and reported) rather than skipped.
+                let first_schema = path
+                    .iter()
+                    .find(|s| *s != "$user" && *s != "pg_catalog" && *s != "pg_temp");
+                let default_first = match first_schema {
+                    None => true,
+                    Some(s) => s == self.dialect.default_namespace(),
+                };
+                return Ok(Some(default_first));
+            }
             if DATA_STATEMENTS.contains(&first.as_str()) {
                 // SELECT ... INTO creates a table ferry cannot see: keep it opaque.
                 let creates_table =
@@ -260,10 +273,12 @@ impl Loader<'_> {
             return Ok(None);
         }
         if p.eat_word("create") {
+            p.eat_words(&["or", "replace"]);
             let _ = p.eat_word("global") || p.eat_word("local");
             if p.eat_word("temp") || p.eat_word("temporary") {
+                // Temporary relations are session state, not schema.
                 p.eat_word("unlogged");
-                if p.eat_word("table") {
+                if p.eat_word("table") || p.eat_word("sequence") || p.eat_word("view") {
                     p.eat_words(&["if", "not", "exists"]);
                     let name = p.ident()?;
                     self.temp_tables.insert(name);
@@ -316,7 +331,8 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// A temporary table, when the name is written without a schema.
+    /// A temporary relation (table, its index, sequence), when the name is written
+    /// without a schema.
     pub(super) fn is_temp_table(&self, name: &QualifiedName, explicit: bool) -> bool {
         !explicit && self.temp_tables.contains(&name.name)
     }
@@ -403,8 +419,10 @@ impl Loader<'_> {
             let if_exists = p.eat_words(&["if", "exists"]);
             let (names, behavior) = self.drop_list(p)?;
             let mut keep_opaque = false;
-            for DropTarget { at, name, .. } in names {
-                if self.index_owner(&name).is_some() {
+            for DropTarget { at, name, explicit } in names {
+                if self.is_temp_table(&name, explicit) {
+                    self.temp_tables.remove(&name.name);
+                } else if self.index_owner(&name).is_some() {
                     self.drop_index(p, at, &name, behavior)?;
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
@@ -427,8 +445,10 @@ impl Loader<'_> {
             let if_exists = p.eat_words(&["if", "exists"]);
             let (names, behavior) = self.drop_list(p)?;
             let mut keep_opaque = false;
-            for DropTarget { at, name, .. } in names {
-                if self.schema.sequences.contains_key(&name) {
+            for DropTarget { at, name, explicit } in names {
+                if self.is_temp_table(&name, explicit) {
+                    self.temp_tables.remove(&name.name);
+                } else if self.schema.sequences.contains_key(&name) {
                     self.drop_sequence(p, at, &name, behavior)?;
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
@@ -2079,6 +2099,68 @@ impl Loader<'_> {
 
 // ----- helpers ---------------------------------------------------------------------------
 
+/// The schemas of `SET [SESSION | LOCAL] search_path ...` or of pg_dump's
+/// `SELECT pg_catalog.set_config('search_path', '...', false)`; `None` for any other
+/// statement.
+fn search_path_setting(p: &StmtParser) -> Option<Vec<String>> {
+    let words: Vec<&Token> = p.toks.iter().map(|t| &t.token).collect();
+    let is_set = is_word(words.first()?, "set");
+    if is_set {
+        let mut i = 1;
+        if words
+            .get(i)
+            .is_some_and(|t| is_word(t, "session") || is_word(t, "local"))
+        {
+            i += 1;
+        }
+        if !words.get(i).is_some_and(|t| is_word(t, "search_path")) {
+            return None;
+        }
+        i += 1;
+        if words
+            .get(i)
+            .is_some_and(|t| is_word(t, "to") || **t == Token::Eq)
+        {
+            i += 1;
+        }
+        let mut path = Vec::new();
+        for t in &words[i..] {
+            match t {
+                Token::Word(w) if w.quote_style.is_some() => path.push(w.value.clone()),
+                Token::Word(w) if w.value.eq_ignore_ascii_case("default") => {
+                    return Some(Vec::new())
+                }
+                Token::Word(w) => path.push(w.value.to_lowercase()),
+                Token::SingleQuotedString(s) => path.extend(
+                    s.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty()),
+                ),
+                _ => {}
+            }
+        }
+        return Some(path);
+    }
+    if !is_word(words.first()?, "select") {
+        return None;
+    }
+    // set_config('search_path', 'a, b', false)
+    let at = words
+        .iter()
+        .position(|t| matches!(t, Token::SingleQuotedString(s) if s == "search_path"))?;
+    let value = words[at + 1..].iter().find_map(|t| match t {
+        Token::SingleQuotedString(s) => Some(s.clone()),
+        _ => None,
+    })?;
+    Some(
+        value
+            .split(',')
+            .map(|x| x.trim().trim_matches('"').to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+    )
+}
+
 fn drop_behavior(p: &mut StmtParser) -> Behavior {
     if p.eat_word("cascade") {
         Behavior::Cascade
@@ -2401,6 +2483,168 @@ mod tests {
     use super::*;
 
     const PG: DialectKind = DialectKind::Postgres;
+
+    /// Enough of PostgreSQL for the loader: the types as written, `makeObjectName`-like
+    /// implicit names.
+    struct Pg;
+
+    impl Dialect for Pg {
+        fn kind(&self) -> DialectKind {
+            DialectKind::Postgres
+        }
+        fn default_namespace(&self) -> &'static str {
+            "public"
+        }
+        fn canonical_type(&self, written: &str) -> String {
+            written.to_string()
+        }
+        fn serial_type(&self, written: &str) -> Option<&'static str> {
+            (written == "serial").then_some("integer")
+        }
+        fn implicit_name(&self, kind: ImplicitName, table: &str, columns: &[String]) -> String {
+            let label = match kind {
+                ImplicitName::PrimaryKey => return format!("{table}_pkey"),
+                ImplicitName::Unique => "key",
+                ImplicitName::Check => "check",
+                ImplicitName::ForeignKey => "fkey",
+                ImplicitName::Index => "idx",
+            };
+            pg_object_name(table, &columns.join("_"), label)
+        }
+        fn plan(&self, _: &Schema, _: &Schema, _: &[Change]) -> Result<Plan, PlanError> {
+            Ok(Plan::default())
+        }
+        fn render_schema(&self, _: &Schema) -> Vec<(String, String)> {
+            Vec::new()
+        }
+    }
+
+    fn replay_loader(sql: &str) -> Loader<'static> {
+        let mut loader = Loader::new(&Pg);
+        loader.replay = true;
+        if let Err(e) = loader.load(sql, "up.sql") {
+            panic!("{e}");
+        }
+        loader
+    }
+
+    /// The relation names a schema holds, computed from scratch.
+    fn relations_of(schema: &Schema) -> HashSet<(String, String)> {
+        let mut out = HashSet::new();
+        for t in schema.tables.values() {
+            for r in table_relations(t) {
+                out.insert((t.name.schema.clone(), r));
+            }
+        }
+        for s in schema.sequences.keys() {
+            out.insert((s.schema.clone(), s.name.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn relation_names_follow_drops_renames_and_moves() {
+        let loader = replay_loader(
+            "CREATE SCHEMA s; CREATE SCHEMA z;
+             CREATE TABLE a (id serial PRIMARY KEY, code text UNIQUE, n int);
+             CREATE INDEX ON a (n);
+             CREATE TABLE b (id int CONSTRAINT b_pk PRIMARY KEY, a_id int REFERENCES a);
+             CREATE SEQUENCE q;
+             ALTER TABLE a RENAME TO a2;
+             ALTER TABLE a2 RENAME CONSTRAINT a_code_key TO a2_code_key;
+             ALTER INDEX a_n_idx RENAME TO a2_n_idx;
+             ALTER TABLE a2 SET SCHEMA s;
+             ALTER SEQUENCE q RENAME TO q2;
+             ALTER TABLE b DROP CONSTRAINT b_pk;
+             ALTER TABLE s.a2 DROP COLUMN code;
+             DROP INDEX s.a2_n_idx;
+             ALTER SCHEMA s RENAME TO t;
+             CREATE TABLE c (id serial, x int);
+             CREATE UNIQUE INDEX c_x_idx ON c (x);
+             ALTER TABLE c ADD CONSTRAINT c_x_key UNIQUE USING INDEX c_x_idx;
+             DROP TABLE b;",
+        );
+        assert_eq!(loader.relation_names, relations_of(&loader.schema));
+        assert!(loader.relation_exists("t", "a_id_seq"));
+        assert!(loader.relation_exists("t", "a_pkey"));
+        assert!(!loader.relation_exists("public", "a_id_seq"));
+    }
+
+    #[test]
+    fn search_path_settings() {
+        let path = |sql: &str| {
+            let stmts = split_statements(sql, "t.sql", PG).unwrap_or_default();
+            let p = StmtParser {
+                toks: &stmts[0].tokens,
+                pos: 0,
+                origin: "t.sql",
+                kind: PG,
+            };
+            search_path_setting(&p)
+        };
+        assert_eq!(
+            path("SET search_path TO app, public"),
+            Some(vec!["app".to_string(), "public".to_string()])
+        );
+        assert_eq!(
+            path("SET LOCAL search_path = \"$user\", public"),
+            Some(vec!["$user".to_string(), "public".to_string()])
+        );
+        assert_eq!(
+            path("SELECT pg_catalog.set_config('search_path', '', false)"),
+            Some(vec![])
+        );
+        assert_eq!(path("SET statement_timeout = 0"), None);
+        assert_eq!(path("SELECT 1"), None);
+        // Replay keeps a path that starts elsewhere, and skips the harmless ones.
+        let loader = replay_loader(
+            "SET search_path TO public; SELECT pg_catalog.set_config('search_path', '', false);
+             SET search_path = app, public;",
+        );
+        assert_eq!(loader.schema.opaque.len(), 1);
+        assert_eq!(loader.schema.opaque[0].sql, "SET search_path = app, public");
+    }
+
+    #[test]
+    fn temporary_relations_are_skipped() {
+        let loader = replay_loader(
+            "CREATE TABLE t (id int);
+             CREATE TEMP TABLE t (x int); CREATE INDEX tmp_x ON t (x); ALTER TABLE t ADD y int;
+             CREATE TEMPORARY SEQUENCE tmp_s; DROP SEQUENCE tmp_s; DROP INDEX tmp_x;
+             DROP TABLE t;
+             ALTER TABLE t ADD COLUMN z int;",
+        );
+        assert!(loader.schema.opaque.is_empty());
+        let t = &loader.schema.tables[&QualifiedName::new("public", "t")];
+        let columns: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(columns, vec!["id", "z"]);
+    }
+
+    #[test]
+    fn sequence_type_change_moves_the_old_types_minimum() {
+        // Checked on PostgreSQL 15: `AS integer` on a descending smallint sequence takes
+        // the new type's minimum even with NO MINVALUE and an ascending increment.
+        let o = SequenceOptions {
+            increment: Some(-1),
+            ..Default::default()
+        };
+        let after = alter(
+            o,
+            "smallint",
+            "integer",
+            SequenceAlter {
+                data_type: Some("integer".into()),
+                increment: Some(1),
+                min_value: Some(None),
+                max_value: Some(Some(1000)),
+                start: Some(1),
+                ..Default::default()
+            },
+        );
+        assert_eq!(after.min_value, Some(i32::MIN as i64));
+        assert_eq!(after.max_value, Some(1000));
+        assert_eq!(after.start, Some(1));
+    }
 
     #[test]
     fn column_references_are_found_and_renamed() {
