@@ -359,6 +359,11 @@ impl<'d> Loader<'d> {
             }
             return Err(p.error_at(name_tok, &format!("relation {name} already exists")));
         }
+        if self.replay && copies_another_table(&p.toks[p.pos..]) {
+            // `(LIKE other ...)` copies columns ferry would have to resolve; replayed, the
+            // table is kept opaque, and so are later statements on it.
+            return Ok(false);
+        }
         ann.push(Annotatable {
             line: name_tok.0,
             col: name_tok.1,
@@ -1412,6 +1417,15 @@ impl<'d> Loader<'d> {
             Some(p.string_literal()?)
         };
         p.expect_end()?;
+        if self.replay && !self.schema.tables.contains_key(&target.0) {
+            // A view's column, or a temporary table's: not modelled.
+            if self.opaque_objects.contains(&target.0) {
+                return Ok(false);
+            }
+            if self.temp_tables.contains(&target.0.name) {
+                return Ok(true);
+            }
+        }
         let Some(table) = self.schema.tables.get_mut(&target.0) else {
             return Err(p.error_at(at, &format!("COMMENT ON unknown table {}", target.0)));
         };
@@ -1457,6 +1471,32 @@ impl<'d> Loader<'d> {
             self.schema.rename_hints.push(hint);
         }
     }
+}
+
+/// Whether a CREATE TABLE element list, from its `(`, has a `LIKE other` element.
+fn copies_another_table(toks: &[Tok]) -> bool {
+    let mut depth = 0;
+    let mut element_start = false;
+    for t in toks {
+        match t.token {
+            Token::LParen => {
+                depth += 1;
+                element_start = depth == 1;
+                continue;
+            }
+            Token::RParen => depth -= 1,
+            Token::Comma if depth == 1 => {
+                element_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        if element_start && is_word(&t.token, "like") {
+            return true;
+        }
+        element_start = false;
+    }
+    false
 }
 
 /// `lower(email)` → `lower`; `schema.f(x)` → `f`; anything else → None.

@@ -1810,6 +1810,54 @@ impl Loader<'_> {
         Ok(true)
     }
 
+    /// The identity column whose internal sequence has this name: the server names it
+    /// like a serial column's (`table_column_seq`).
+    fn identity_sequence_owner(&self, name: &QualifiedName) -> Option<(QualifiedName, String)> {
+        self.schema.tables.values().find_map(|t| {
+            if t.name.schema != name.schema {
+                return None;
+            }
+            t.columns
+                .iter()
+                .find(|c| {
+                    c.identity.is_some()
+                        && pg_object_name(&t.name.name, &c.name, "seq") == name.name
+                })
+                .map(|c| (t.name.clone(), c.name.clone()))
+        })
+    }
+
+    /// ALTER SEQUENCE on an identity column's sequence: its options are the identity's.
+    fn alter_identity_sequence(
+        &mut self,
+        p: &mut StmtParser,
+        at: (u64, u64),
+        table: &QualifiedName,
+        column: &str,
+    ) -> PResult<bool> {
+        if p.eat_words(&["owner", "to"]) || p.eat_words(&["rename", "to"]) {
+            // The model does not hold the sequence's name.
+            return Ok(true);
+        }
+        let mut change = SequenceAlter::default();
+        while self.sequence_alter_clause(p, &mut change)? {}
+        p.expect_end()?;
+        if change.data_type.is_some() || change.owned_by.is_some() {
+            return Err(p.error_at(
+                at,
+                &format!("the sequence of identity column {table}.{column} follows its column"),
+            ));
+        }
+        if let Some(col) = self.column_mut(table, column) {
+            let data_type = col.data_type.clone();
+            if let Some(identity) = &mut col.identity {
+                identity.options =
+                    altered_options(&identity.options, &data_type, &data_type, &change);
+            }
+        }
+        Ok(true)
+    }
+
     fn replay_alter_sequence(&mut self, p: &mut StmtParser) -> PResult<bool> {
         let if_exists = p.eat_words(&["if", "exists"]);
         let at = p.here();
@@ -1817,6 +1865,9 @@ impl Loader<'_> {
         if !self.schema.sequences.contains_key(&name) {
             if self.opaque_objects.contains(&name) {
                 return Ok(false);
+            }
+            if let Some((table, column)) = self.identity_sequence_owner(&name) {
+                return self.alter_identity_sequence(p, at, &table, &column);
             }
             if if_exists {
                 return Ok(true);
