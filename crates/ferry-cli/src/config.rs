@@ -14,6 +14,7 @@
 //!
 //! [environments.prod]
 //! url = "${DATABASE_URL}"       # expanded from the environment (and a .env beside the file)
+//! protected = true              # the default for `prod` and `production`
 //! ```
 
 use std::collections::BTreeMap;
@@ -32,6 +33,7 @@ struct RawConfig {
     #[serde(default)]
     schema: Vec<String>,
     migrations: Option<String>,
+    backups: Option<String>,
     #[serde(default)]
     migrate: MigrateSettings,
     #[serde(default)]
@@ -53,6 +55,18 @@ pub struct MigrateSettings {
 #[serde(deny_unknown_fields)]
 struct RawEnvironment {
     url: String,
+    /// Default: true for `prod` and `production`, false otherwise.
+    protected: Option<bool>,
+}
+
+/// A named target and its policy.
+#[derive(Debug, Clone)]
+pub struct Environment {
+    /// The URL as written, `${VAR}`s not yet expanded (they may hold secrets).
+    url: String,
+    /// Refuses push, reset and --force; migrate checks first, takes a backup, verifies after
+    /// and needs --yes when unattended.
+    pub protected: bool,
 }
 
 /// A loaded configuration; paths are resolved against the file's directory.
@@ -64,7 +78,9 @@ pub struct Config {
     pub schema: Vec<PathBuf>,
     pub migrations: PathBuf,
     pub migrate: MigrateSettings,
-    environments: BTreeMap<String, String>,
+    /// Where `ferry backup` and protected migrations write backups.
+    pub backups: PathBuf,
+    environments: BTreeMap<String, Environment>,
 }
 
 impl Config {
@@ -129,10 +145,22 @@ impl Config {
             schema,
             migrations: root.join(raw.migrations.as_deref().unwrap_or("migrations")),
             migrate: raw.migrate,
+            backups: root.join(raw.backups.as_deref().unwrap_or("backups")),
             environments: raw
                 .environments
                 .into_iter()
-                .map(|(k, v)| (k, v.url))
+                .map(|(name, env)| {
+                    let protected = env
+                        .protected
+                        .unwrap_or(matches!(name.as_str(), "prod" | "production"));
+                    (
+                        name,
+                        Environment {
+                            url: env.url,
+                            protected,
+                        },
+                    )
+                })
                 .collect(),
             root,
         })
@@ -140,7 +168,13 @@ impl Config {
 
     /// The URL of environment `name`, with `${VAR}`s expanded.
     pub fn environment_url(&self, name: &str) -> Result<String> {
-        let Some(raw) = self.environments.get(name) else {
+        let raw = &self.environment(name)?.url;
+        let url = expand_vars(raw, name)?;
+        Ok(self.resolve_sqlite_path(&url))
+    }
+
+    pub fn environment(&self, name: &str) -> Result<&Environment> {
+        let Some(env) = self.environments.get(name) else {
             let known: Vec<&str> = self.environments.keys().map(String::as_str).collect();
             return Err(CliError::usage(format!(
                 "no environment \"{name}\" in {}{}",
@@ -152,8 +186,7 @@ impl Config {
                 }
             )));
         };
-        let url = expand_vars(raw, name)?;
-        Ok(self.resolve_sqlite_path(&url))
+        Ok(env)
     }
 
     /// Relative SQLite paths in ferry.toml are relative to the file, not to the cwd.

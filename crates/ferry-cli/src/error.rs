@@ -38,6 +38,8 @@ pub enum Exit {
     Lint = 14,
     /// `check`: the database differs from what its applied migrations build.
     Drift = 15,
+    /// The command is not allowed in a protected environment.
+    Protected = 16,
     /// Bad command line, configuration, or environment variable.
     Usage = 64,
 }

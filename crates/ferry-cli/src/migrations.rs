@@ -263,3 +263,62 @@ pub fn write_sum(dir: &Path) -> Result<()> {
         )
     })
 }
+
+/// A lint finding and the file it is in.
+pub struct LintLine {
+    pub file: String,
+    pub finding: ferry_lint::Finding,
+}
+
+/// Lints each migration against the schema the migrations before it build.
+pub fn lint_migrations(
+    dir: &MigrationDir,
+    to_lint: &[&Migration],
+    kind: DialectKind,
+) -> Result<Vec<LintLine>> {
+    let mut out = Vec::new();
+    for m in to_lint {
+        let before: Vec<&Migration> = dir
+            .migrations
+            .iter()
+            .filter(|p| ferry_migrate::compare_versions(&p.version, &m.version).is_lt())
+            .collect();
+        let schema = replay(kind, &before)?;
+        let file = m.up_path().display().to_string();
+        let findings = ferry_lint::lint(&ferry_lint::LintInput {
+            sql: &m.up,
+            origin: &file,
+            kind,
+            before: &schema,
+            transactional: ferry_migrate::dir::is_transactional(&m.up),
+        })?;
+        out.extend(findings.into_iter().map(|finding| LintLine {
+            file: file.clone(),
+            finding,
+        }));
+    }
+    Ok(out)
+}
+
+/// Drift: the SQL that would bring the database back to what its applied migrations
+/// build; `None` when they match.
+pub fn drift(
+    db: &mut dyn Database,
+    dir: &MigrationDir,
+    history: &[AppliedMigration],
+) -> Result<Option<String>> {
+    let dialect = db.dialect();
+    let applied = applied_migrations(dir, history);
+    let expected = replay(dialect.kind(), &applied)?;
+    let actual = db.inspect()?;
+    let renames = ferry_core::Renames {
+        no_rename: true,
+        ..Default::default()
+    };
+    let plan = dialect.plan(
+        &actual,
+        &expected,
+        &ferry_core::diff(&actual, &expected, &renames),
+    )?;
+    Ok((!plan.is_empty()).then(|| plan.to_sql()))
+}

@@ -88,24 +88,60 @@ pub fn connect(url: &str) -> Result<Box<dyn Database>> {
     }
 }
 
-/// The database URL a command targets: `--url`, else `--env` (default `dev`) from ferry.toml.
-pub fn target_url(target: &TargetArgs, config: Option<&Config>) -> Result<String> {
-    if let Some(url) = &target.url {
+/// The database a command targets, and the policy it runs under.
+pub struct Target {
+    pub url: String,
+    /// The environment's name, when the target is one.
+    pub env: Option<String>,
+    pub protected: bool,
+}
+
+impl Target {
+    /// The URL with its password masked, for every message.
+    pub fn display(&self) -> String {
+        redact(&self.url)
+    }
+
+    /// Refuses `what` in a protected environment, saying why and what to run instead.
+    pub fn refuse_if_protected(&self, what: &str, instead: &str) -> Result<()> {
+        match (&self.env, self.protected) {
+            (Some(env), true) => Err(CliError::new(
+                Exit::Protected,
+                format!(
+                    "environment \"{env}\" is protected: ferry refuses {what} there, whatever the flags. {instead}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The database a command targets: `--url`, else `--env` (default `dev`) from ferry.toml.
+pub fn target(args: &TargetArgs, config: Option<&Config>) -> Result<Target> {
+    if let Some(url) = &args.url {
         if dialect_of(url).is_none() {
             return Err(CliError::usage(format!(
                 "{}: unsupported database URL (use postgres://… or sqlite://…)",
                 redact(url)
             )));
         }
-        return Ok(url.clone());
+        return Ok(Target {
+            url: url.clone(),
+            env: None,
+            protected: false,
+        });
     }
-    let name = target.env.as_deref().unwrap_or("dev");
-    match config {
-        Some(c) => c.environment_url(name),
-        None => Err(CliError::usage(
+    let name = args.env.as_deref().unwrap_or("dev");
+    let Some(config) = config else {
+        return Err(CliError::usage(
             "no database given: pass --url URL, or run where a ferry.toml defines environments",
-        )),
-    }
+        ));
+    };
+    Ok(Target {
+        url: config.environment_url(name)?,
+        protected: config.environment(name)?.protected,
+        env: Some(name.to_string()),
+    })
 }
 
 /// Schema files: `--schema`, else ferry.toml's `schema`, else `./schema`.

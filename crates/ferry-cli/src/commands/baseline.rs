@@ -14,7 +14,7 @@ use ferry_migrate::{compare_versions, slug};
 use crate::config::Config;
 use crate::error::{CliError, Exit, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, target_url};
+use crate::source::{connect, target};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -36,12 +36,18 @@ pub struct BaselineArgs {
 
 pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
+    if args.force {
+        dest.refuse_if_protected(
+            "--force",
+            "make the database match the migrations first (`ferry check --env` shows the drift)",
+        )?;
+    }
     let mut dir = args.dir.open(config.as_ref())?;
     migrations::require_integrity(&dir, false)?;
     let mut db = connect(&url)?;
     let dialect = db.dialect();
-    let kind = dialect.kind();
     let target = redact(&url);
     if !db.history()?.is_empty() {
         return Err(CliError::usage(format!(
@@ -80,9 +86,18 @@ pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
         .iter()
         .filter(|m| compare_versions(&m.version, &upto).is_le())
         .collect();
-    let built = migrations::replay(kind, &adopted)?;
-    let drift = drift_sql(&current, &built, dialect)?;
-    if !drift.is_empty() && !args.force {
+    let history: Vec<_> = adopted
+        .iter()
+        .map(|m| ferry_core::AppliedMigration {
+            version: m.version.clone(),
+            name: m.name.clone(),
+            checksum: m.checksum(),
+            applied_at: String::new(),
+            execution_ms: 0,
+            ferry_version: String::new(),
+        })
+        .collect();
+    if let (Some(drift), false) = (migrations::drift(db.as_mut(), &dir, &history)?, args.force) {
         return Err(CliError::new(
             Exit::Drift,
             format!(
@@ -150,22 +165,4 @@ fn write_baseline(
     migrations::write_sum(dir)?;
     eprintln!("wrote {}", path.display());
     Ok(())
-}
-
-/// The SQL that would turn `actual` into `expected`; empty when they match.
-pub fn drift_sql(
-    expected: &Schema,
-    actual: &Schema,
-    dialect: &'static dyn ferry_core::Dialect,
-) -> Result<String> {
-    let renames = ferry_core::Renames {
-        no_rename: true,
-        ..Default::default()
-    };
-    let plan = dialect.plan(
-        actual,
-        expected,
-        &ferry_core::diff(actual, expected, &renames),
-    )?;
-    Ok(plan.to_sql())
 }

@@ -7,16 +7,14 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
-use ferry_core::url::redact;
-use ferry_core::DialectKind;
-use ferry_migrate::{status, Migration, MigrationDir, State};
+use ferry_migrate::{status, Migration, State};
 use serde_json::json;
 
 use super::status::{state_key, Format};
 use crate::config::Config;
 use crate::error::{Exit, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, dialect, target_url};
+use crate::source::{connect, target};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -35,11 +33,6 @@ pub struct CheckArgs {
     format: Format,
 }
 
-struct LintLine {
-    file: String,
-    finding: ferry_lint::Finding,
-}
-
 pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dir = args.dir.open(config.as_ref())?;
@@ -56,9 +49,13 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
 
     // A database only when one is named: check runs offline in CI by default.
     let with_db = args.target.env.is_some() || args.target.url.is_some();
-    let mut db = match with_db {
-        true => Some(connect(&target_url(&args.target, config.as_ref())?)?),
+    let dest = match with_db {
+        true => Some(target(&args.target, config.as_ref())?),
         false => None,
+    };
+    let mut db = match &dest {
+        Some(dest) => Some(connect(&dest.url)?),
+        None => None,
     };
     let kind = match &db {
         Some(db) => db.dialect().kind(),
@@ -68,10 +65,9 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
     let mut history_lines: Vec<(String, State)> = Vec::new();
     let mut drift: Option<String> = None;
     let to_lint: Vec<&Migration>;
-    let mut target = None;
+    let shown = dest.as_ref().map(|d| d.display());
     let history;
     if let Some(db) = db.as_mut() {
-        target = Some(redact(&target_url(&args.target, config.as_ref())?));
         history = db.history()?;
         let st = status(&dir, &history);
         let allow_late = config
@@ -85,16 +81,12 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
             }
         }
         to_lint = st.pending().filter_map(|e| e.migration).collect();
-        let applied = migrations::applied_migrations(&dir, &history);
-        let expected = migrations::replay(kind, &applied)?;
-        let actual = db.inspect()?;
-        let sql = super::baseline::drift_sql(&expected, &actual, dialect(kind))?;
-        drift = (!sql.is_empty()).then_some(sql);
+        drift = migrations::drift(db.as_mut(), &dir, &history)?;
     } else {
         let n = args.latest.unwrap_or(dir.migrations.len());
         to_lint = dir.migrations.iter().rev().take(n).rev().collect();
     }
-    let lint = lint_migrations(&dir, &to_lint, kind)?;
+    let lint = migrations::lint_migrations(&dir, &to_lint, kind)?;
 
     let lint_errors = lint
         .iter()
@@ -122,7 +114,7 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
     match args.format {
         Format::Json => {
             let doc = json!({
-                "database": target,
+                "database": shown,
                 "directory": dir.path.display().to_string(),
                 "integrity": integrity,
                 "history": history_lines.iter().map(|(id, s)| json!({"migration": id, "state": state_key(*s)})).collect::<Vec<_>>(),
@@ -167,7 +159,7 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
             if let Some(sql) = &drift {
                 println!(
                     "drift: {} differs from what its applied migrations build; this would bring it back:\n{sql}",
-                    target.as_deref().unwrap_or("the database")
+                    shown.as_deref().unwrap_or("the database")
                 );
             }
             let summary =
@@ -190,34 +182,4 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(code))
-}
-
-/// Lints each migration against the schema the migrations before it build.
-fn lint_migrations(
-    dir: &MigrationDir,
-    to_lint: &[&Migration],
-    kind: DialectKind,
-) -> Result<Vec<LintLine>> {
-    let mut out = Vec::new();
-    for m in to_lint {
-        let before: Vec<&Migration> = dir
-            .migrations
-            .iter()
-            .filter(|p| ferry_migrate::compare_versions(&p.version, &m.version).is_lt())
-            .collect();
-        let schema = migrations::replay(kind, &before)?;
-        let file = m.up_path().display().to_string();
-        let findings = ferry_lint::lint(&ferry_lint::LintInput {
-            sql: &m.up,
-            origin: &file,
-            kind,
-            before: &schema,
-            transactional: ferry_migrate::dir::is_transactional(&m.up),
-        })?;
-        out.extend(findings.into_iter().map(|finding| LintLine {
-            file: file.clone(),
-            finding,
-        }));
-    }
-    Ok(out)
 }

@@ -12,7 +12,7 @@ use ferry_migrate::{compare_versions, status};
 use crate::config::Config;
 use crate::error::{CliError, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, target_url};
+use crate::source::{connect, target};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -37,7 +37,8 @@ pub struct MigrateArgs {
 
 pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
     let dir = args.dir.open(config.as_ref())?;
     if let Some(to) = &args.to {
         if dir.get(to).is_none() {

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::config::Config;
 use crate::error::{CliError, Exit, Result};
-use crate::source::{connect, report_opaque, target_url};
+use crate::source::{connect, report_opaque, target};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -21,7 +21,8 @@ pub struct PullArgs {
 
 pub fn run(config_path: Option<&Path>, args: PullArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
     let out = match args.out {
         Some(dir) => dir,
         None => config

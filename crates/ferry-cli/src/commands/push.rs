@@ -10,7 +10,7 @@ use ferry_core::HazardKind;
 
 use crate::config::Config;
 use crate::error::{CliError, Exit, Result};
-use crate::source::{connect, report_opaque, resolve_renames, schema_paths, target_url};
+use crate::source::{connect, report_opaque, resolve_renames, schema_paths, target};
 use crate::{prompt, RenameArgs, TargetArgs};
 
 #[derive(Args)]
@@ -32,7 +32,12 @@ pub struct PushArgs {
 
 pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
+    dest.refuse_if_protected(
+        "push",
+        "push is for development databases; generate a migration (`ferry generate NAME`), review it, and deploy it with `ferry migrate`",
+    )?;
     let paths = schema_paths(&args.schema, config.as_ref())?;
     let mut db = connect(&url)?;
     let dialect = db.dialect();

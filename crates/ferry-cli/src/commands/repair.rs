@@ -12,7 +12,7 @@ use ferry_migrate::{status, State};
 use crate::config::Config;
 use crate::error::{CliError, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, target_url};
+use crate::source::{connect, target};
 use crate::TargetArgs;
 
 #[derive(Args)]
@@ -28,7 +28,8 @@ pub struct RepairArgs {
 
 pub fn run(config_path: Option<&Path>, args: RepairArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
     // No integrity check: the edit being accepted also breaks ferry.sum (`ferry hash`).
     let dir = args.dir.open(config.as_ref())?;
     let mut db = connect(&url)?;

@@ -12,7 +12,7 @@ use ferry_migrate::{compare_versions, status, Migration, MigrationDir};
 use crate::config::Config;
 use crate::error::{CliError, Exit, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, target_url};
+use crate::source::{connect, target};
 use crate::{prompt, TargetArgs};
 
 #[derive(Args)]
@@ -40,7 +40,14 @@ pub struct RollbackArgs {
 
 pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
+    if args.force {
+        dest.refuse_if_protected(
+            "--force",
+            "roll back interactively (ferry asks before a step that loses data), or restore the backup taken before the deploy",
+        )?;
+    }
     let dir = args.dir.open(config.as_ref())?;
     let mut db = connect(&url)?;
     let kind = db.dialect().kind();

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::config::Config;
 use crate::error::Result;
 use crate::migrations::{self, DirArgs};
-use crate::source::{connect, target_url};
+use crate::source::{connect, target};
 use crate::TargetArgs;
 
 #[derive(Clone, Copy, Debug, Default, ValueEnum)]
@@ -33,7 +33,8 @@ pub struct StatusArgs {
 
 pub fn run(config_path: Option<&Path>, args: StatusArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
-    let url = target_url(&args.target, config.as_ref())?;
+    let dest = target(&args.target, config.as_ref())?;
+    let url = dest.url.clone();
     let dir = args.dir.open(config.as_ref())?;
     let integrity = migrations::integrity(&dir)?;
     let mut db = connect(&url)?;
