@@ -118,7 +118,7 @@ struct Loader<'d> {
     replay: bool,
     /// Replay only: temporary tables, and their indexes and temporary sequences, by name.
     /// They are session state, so statements on them are skipped rather than modelled.
-    temp_tables: HashSet<String>,
+    temp_relations: HashSet<String>,
     /// Replay only: objects created by statements kept opaque (views, domains,
     /// partitioned tables ...). Statements on them stay opaque instead of failing as
     /// "does not exist".
@@ -136,7 +136,7 @@ impl<'d> Loader<'d> {
             relation_names: HashSet::new(),
             errors_origin: String::new(),
             replay: false,
-            temp_tables: HashSet::new(),
+            temp_relations: HashSet::new(),
             opaque_objects: HashSet::new(),
         }
     }
@@ -974,10 +974,10 @@ impl<'d> Loader<'d> {
         let (table_name, explicit) = self.qualified_explicit(p)?;
         let table_name = self.resolve_table(table_name);
         if self.replay {
-            if self.is_temp_table(&table_name, explicit) {
+            if self.is_temp_relation(&table_name, explicit) {
                 // An index on a temporary table is session state too.
                 if let Some(n) = name {
-                    self.temp_tables.insert(n);
+                    self.temp_relations.insert(n);
                 }
                 return Ok(true);
             }
@@ -1422,7 +1422,7 @@ impl<'d> Loader<'d> {
             if self.opaque_objects.contains(&target.0) {
                 return Ok(false);
             }
-            if self.temp_tables.contains(&target.0.name) {
+            if self.temp_relations.contains(&target.0.name) {
                 return Ok(true);
             }
         }

@@ -281,7 +281,7 @@ impl Loader<'_> {
                 if p.eat_word("table") || p.eat_word("sequence") || p.eat_word("view") {
                     p.eat_words(&["if", "not", "exists"]);
                     let name = p.ident()?;
-                    self.temp_tables.insert(name);
+                    self.temp_relations.insert(name);
                     return Ok(Some(true));
                 }
             }
@@ -333,8 +333,8 @@ impl Loader<'_> {
 
     /// A temporary relation (table, its index, sequence), when the name is written
     /// without a schema.
-    pub(super) fn is_temp_table(&self, name: &QualifiedName, explicit: bool) -> bool {
-        !explicit && self.temp_tables.contains(&name.name)
+    pub(super) fn is_temp_relation(&self, name: &QualifiedName, explicit: bool) -> bool {
+        !explicit && self.temp_relations.contains(&name.name)
     }
 
     /// The name of the object an opaque CREATE statement makes (a view, a domain, a
@@ -420,8 +420,8 @@ impl Loader<'_> {
             let (names, behavior) = self.drop_list(p)?;
             let mut keep_opaque = false;
             for DropTarget { at, name, explicit } in names {
-                if self.is_temp_table(&name, explicit) {
-                    self.temp_tables.remove(&name.name);
+                if self.is_temp_relation(&name, explicit) {
+                    self.temp_relations.remove(&name.name);
                 } else if self.index_owner(&name).is_some() {
                     self.drop_index(p, at, &name, behavior)?;
                 } else if self.opaque_objects.remove(&name) {
@@ -446,8 +446,8 @@ impl Loader<'_> {
             let (names, behavior) = self.drop_list(p)?;
             let mut keep_opaque = false;
             for DropTarget { at, name, explicit } in names {
-                if self.is_temp_table(&name, explicit) {
-                    self.temp_tables.remove(&name.name);
+                if self.is_temp_relation(&name, explicit) {
+                    self.temp_relations.remove(&name.name);
                 } else if self.schema.sequences.contains_key(&name) {
                     self.drop_sequence(p, at, &name, behavior)?;
                 } else if self.opaque_objects.remove(&name) {
@@ -508,8 +508,8 @@ impl Loader<'_> {
         let mut dropped: Vec<((u64, u64), QualifiedName)> = Vec::new();
         for DropTarget { at, name, explicit } in names {
             let name = self.resolve_table(name);
-            if self.is_temp_table(&name, explicit) {
-                self.temp_tables.remove(&name.name);
+            if self.is_temp_relation(&name, explicit) {
+                self.temp_relations.remove(&name.name);
             } else if self.schema.tables.contains_key(&name) {
                 dropped.push((at, name));
             } else if self.opaque_objects.remove(&name) {
@@ -1175,12 +1175,12 @@ impl Loader<'_> {
         let (name, explicit) = self.qualified_explicit(p)?;
         let name = self.resolve_table(name);
         p.eat(&Token::Mul);
-        if self.is_temp_table(&name, explicit) {
+        if self.is_temp_relation(&name, explicit) {
             if p.peek_words(&["rename", "to"]) {
                 p.pos += 2;
                 let new = p.ident()?;
-                self.temp_tables.remove(&name.name);
-                self.temp_tables.insert(new);
+                self.temp_relations.remove(&name.name);
+                self.temp_relations.insert(new);
             }
             return Ok(true);
         }
@@ -1231,7 +1231,10 @@ impl Loader<'_> {
                     &format!("constraint {old} of table {name} does not exist"),
                 ));
             }
-            if self.constraint_exists(&name, &new) {
+            let is_key = self.key_owner(&QualifiedName::new(name.schema.clone(), old.clone()));
+            if self.constraint_exists(&name, &new)
+                || (is_key.is_some() && self.relation_exists(&name.schema, &new))
+            {
                 return Err(p.error_at(
                     new_at,
                     &format!("constraint {new} of table {name} already exists"),
