@@ -1263,9 +1263,12 @@ impl Loader<'_> {
         }
 
         // A list of actions. PostgreSQL applies all or none: when one of several is not
-        // understood, the whole statement stays opaque and the model as it was.
-        let several = has_top_level_comma(&p.toks[p.pos..]);
-        let saved = several.then(|| (self.schema.clone(), self.relation_names.clone()));
+        // understood, the whole statement stays opaque and the model as it was. Only some
+        // forms can turn out not to be modelled, and only then is the model saved first
+        // (a copy per statement would make long replays quadratic).
+        let actions = split_actions(&p.toks[p.pos..]);
+        let saved = (actions.len() > 1 && actions.iter().any(|a| may_be_unmodelled(a)))
+            .then(|| (self.schema.clone(), self.relation_names.clone()));
         loop {
             if !self.replay_table_action(p, &name)? {
                 if let Some((schema, names)) = saved {
@@ -2238,17 +2241,60 @@ fn skip_action(p: &mut StmtParser) {
     }
 }
 
-fn has_top_level_comma(toks: &[Tok]) -> bool {
+/// The actions of an ALTER TABLE, split at top-level commas.
+fn split_actions(toks: &[Tok]) -> Vec<&[Tok]> {
+    let mut out = Vec::new();
     let mut depth = 0i32;
-    for t in toks {
+    let mut start = 0;
+    for (i, t) in toks.iter().enumerate() {
         match t.token {
             Token::LParen | Token::LBracket => depth += 1,
             Token::RParen | Token::RBracket => depth -= 1,
-            Token::Comma if depth == 0 => return true,
+            Token::Comma if depth == 0 => {
+                out.push(&toks[start..i]);
+                start = i + 1;
+            }
             _ => {}
         }
     }
-    false
+    out.push(&toks[start..]);
+    out
+}
+
+/// Whether `replay_table_action` may answer "not modelled" for this action: ADD, DROP,
+/// OWNER TO, VALIDATE, ALTER CONSTRAINT and the common ALTER COLUMN forms either apply
+/// or fail.
+fn may_be_unmodelled(action: &[Tok]) -> bool {
+    let word = |i: usize| {
+        action
+            .get(i)
+            .is_some_and(|t| matches!(t.token, Token::Word(_)))
+    };
+    let is = |i: usize, w: &str| action.get(i).is_some_and(|t| is_word(&t.token, w));
+    if is(0, "add") || is(0, "drop") || is(0, "owner") || is(0, "validate") {
+        return false;
+    }
+    if !is(0, "alter") {
+        return true;
+    }
+    if is(1, "constraint") {
+        return false;
+    }
+    // ALTER [COLUMN] name <sub-action>
+    let sub = if is(1, "column") { 3 } else { 2 };
+    if !word(sub - 1) {
+        return true;
+    }
+    let known = is(sub, "type")
+        || (is(sub, "set") && is(sub + 1, "data"))
+        || (is(sub, "set") && is(sub + 1, "default"))
+        || (is(sub, "set") && is(sub + 1, "not"))
+        || (is(sub, "drop")
+            && ["default", "not", "expression", "identity"]
+                .iter()
+                .any(|w| is(sub + 1, w)))
+        || is(sub, "add");
+    !known
 }
 
 /// Names in the relation namespace that a table brings: itself, its indexes, and the
@@ -2622,6 +2668,34 @@ mod tests {
         assert!(loader.relation_exists("t", "a_id_seq"));
         assert!(loader.relation_exists("t", "a_pkey"));
         assert!(!loader.relation_exists("public", "a_id_seq"));
+    }
+
+    #[test]
+    fn an_alter_table_with_an_unmodelled_action_changes_nothing() {
+        let before = replay_loader("CREATE TABLE t (id serial PRIMARY KEY, n int);");
+        for unmodelled in [
+            "ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE t DROP COLUMN n, ALTER COLUMN id SET EXPRESSION AS (1)",
+            "ALTER TABLE t ALTER COLUMN n TYPE bigint, REPLICA IDENTITY FULL",
+        ] {
+            let sql = format!("CREATE TABLE t (id serial PRIMARY KEY, n int); {unmodelled};");
+            let after = replay_loader(&sql);
+            assert_eq!(after.schema.tables, before.schema.tables, "{unmodelled}");
+            assert_eq!(after.relation_names, before.relation_names, "{unmodelled}");
+            assert_eq!(after.schema.opaque.len(), 1, "{unmodelled}");
+        }
+        let toks = |sql: &str| {
+            split_statements(sql, "t.sql", PG).unwrap_or_default()[0]
+                .tokens
+                .clone()
+        };
+        let modelled = toks("ADD COLUMN a int, DROP COLUMN b, ALTER COLUMN c TYPE text USING f(c, 1), ALTER d DROP DEFAULT");
+        assert!(split_actions(&modelled)
+            .iter()
+            .all(|a| !may_be_unmodelled(a)));
+        assert_eq!(split_actions(&modelled).len(), 4);
+        let other = toks("ALTER COLUMN c SET STATISTICS 10");
+        assert!(may_be_unmodelled(&other));
     }
 
     #[test]
