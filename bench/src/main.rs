@@ -7,6 +7,11 @@
 //! `diff` file→file, `push` onto an empty database, `push` with nothing to do, `pull`.
 //! PostgreSQL rows need a server (default postgres://postgres@127.0.0.1:5432/postgres);
 //! SQLite rows need nothing. Prints the median of `--runs` runs.
+//!
+//! `cargo run --release -p ferry-bench -- migrate [--migrations 200] [--runs 3] [--durable]`
+//! times versioned migrations instead: see `migrate.rs`. Results: `bench/README.md`.
+
+mod migrate;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +38,18 @@ fn main() {
     let ferry = ferry_binary();
     let work = std::env::temp_dir().join(format!("ferry-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("create work dir");
+
+    if args.get(1).map(String::as_str) == Some("migrate") {
+        let counts: Vec<usize> = value("--migrations")
+            .unwrap_or_else(|| "200".into())
+            .split(',')
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let durable = args.iter().any(|a| a == "--durable");
+        migrate::run(&ferry, &work, &counts, runs, &pg_admin, durable);
+        let _ = std::fs::remove_dir_all(&work);
+        return;
+    }
 
     let mut rows: Vec<(String, Duration)> = Vec::new();
     rows.push((
