@@ -121,10 +121,25 @@ fn names(comment: &str, directive: &str) -> bool {
 /// Orders versions numerically, ignoring diesel's dashes: `2026-11-30-120000` sorts as
 /// `20261130120000`.
 pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let digits = |v: &str| -> String { v.chars().filter(char::is_ascii_digit).collect() };
-    let (a, b) = (digits(a), digits(b));
-    let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    // Without allocating: `status` compares every pair of versions it sorts.
+    fn significant(v: &str) -> impl Iterator<Item = u8> + '_ {
+        v.bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|d| *d == b'0')
+    }
+    significant(a)
+        .count()
+        .cmp(&significant(b).count())
+        .then_with(|| significant(a).cmp(significant(b)))
+}
+
+/// The version with dashes and leading zeros removed: equal keys, equal versions.
+pub fn version_key(version: &str) -> String {
+    version
+        .chars()
+        .filter(char::is_ascii_digit)
+        .skip_while(|d| *d == '0')
+        .collect()
 }
 
 /// Something wrong with the directory's layout.

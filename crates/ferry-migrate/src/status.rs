@@ -4,10 +4,11 @@
 //! merged late is pending (and flagged out of order), not silently skipped.
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use ferry_core::AppliedMigration;
 
-use crate::dir::{compare_versions, Migration, MigrationDir};
+use crate::dir::{compare_versions, version_key, Migration, MigrationDir};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -89,11 +90,19 @@ pub fn status<'a>(dir: &'a MigrationDir, history: &'a [AppliedMigration]) -> Sta
         .iter()
         .map(|h| h.version.as_str())
         .max_by(|a, b| compare_versions(a, b));
+    // Keyed lookups: directories of thousands of migrations stay linear.
+    let by_version: HashMap<String, &AppliedMigration> = history
+        .iter()
+        .map(|h| (version_key(&h.version), h))
+        .collect();
+    let on_disk: HashSet<String> = dir
+        .migrations
+        .iter()
+        .map(|m| version_key(&m.version))
+        .collect();
     let mut entries: Vec<Entry<'a>> = Vec::new();
     for m in &dir.migrations {
-        let applied = history
-            .iter()
-            .find(|h| compare_versions(&h.version, &m.version) == Ordering::Equal);
+        let applied = by_version.get(&version_key(&m.version)).copied();
         let state = match applied {
             Some(h) if h.checksum == m.checksum() => State::Applied,
             Some(_) => State::Modified,
@@ -113,7 +122,7 @@ pub fn status<'a>(dir: &'a MigrationDir, history: &'a [AppliedMigration]) -> Sta
         });
     }
     for h in history {
-        if dir.get(&h.version).is_none() {
+        if !on_disk.contains(&version_key(&h.version)) {
             entries.push(Entry {
                 version: h.version.clone(),
                 name: h.name.clone(),

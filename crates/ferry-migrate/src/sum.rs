@@ -11,6 +11,7 @@
 //! in git instead of reaching production side by side; an edited file no longer matches its
 //! line.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -168,18 +169,24 @@ fn verify_text(dir: &MigrationDir, text: &str) -> Vec<SumProblem> {
     if recorded_total.as_deref() != Some(total(&lines).as_str()) {
         problems.push(SumProblem::TotalMismatch);
     }
-    for m in &dir.migrations {
-        let id = m.id();
-        match entries.iter().find(|(e, _)| *e == id) {
-            None => problems.push(SumProblem::Unlisted(id)),
-            Some((_, hash)) if *hash != migration_hash(m) => {
-                problems.push(SumProblem::Modified(id))
+    // Keyed lookups: directories of thousands of migrations stay linear.
+    let listed: HashMap<&str, &str> = entries
+        .iter()
+        .map(|(id, hash)| (id.as_str(), hash.as_str()))
+        .collect();
+    let ids: Vec<String> = dir.migrations.iter().map(Migration::id).collect();
+    for (m, id) in dir.migrations.iter().zip(&ids) {
+        match listed.get(id.as_str()) {
+            None => problems.push(SumProblem::Unlisted(id.clone())),
+            Some(hash) if *hash != migration_hash(m) => {
+                problems.push(SumProblem::Modified(id.clone()))
             }
             Some(_) => {}
         }
     }
+    let on_disk: HashSet<&str> = ids.iter().map(String::as_str).collect();
     for (id, _) in &entries {
-        if !dir.migrations.iter().any(|m| m.id() == *id) {
+        if !on_disk.contains(id.as_str()) {
             problems.push(SumProblem::Vanished(id.clone()));
         }
     }
