@@ -73,6 +73,8 @@ struct Phases {
     sequences: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
     drop_constraints: Vec<Step>,
+    /// Dropped tables that free a name the plan takes again; see `Planner::drop_tables`.
+    drop_tables_early: Vec<Step>,
     renames: Vec<Step>,
     create_tables: Vec<Step>,
     add_columns: Vec<Step>,
@@ -98,6 +100,7 @@ impl Phases {
             self.sequences,
             self.drop_foreign_keys,
             self.drop_constraints,
+            self.drop_tables_early,
             self.renames,
             self.create_tables,
             self.add_columns,
@@ -1198,21 +1201,74 @@ impl<'a> Planner<'a> {
         let (order, cycles) = dependency_order(&tables);
         // Foreign keys in a cycle of dropped tables go first, then the tables, referencing
         // tables before the tables they reference.
-        for (table, fk) in cycles {
-            if self.mark_dropped(&table, &fk) {
+        for (table, fk) in &cycles {
+            if self.mark_dropped(table, fk) {
                 self.phases.drop_foreign_keys.push(Step::new(format!(
                     "ALTER TABLE {} DROP CONSTRAINT {}",
-                    quote_qualified(&table),
-                    quote_ident(&fk)
+                    quote_qualified(table),
+                    quote_ident(fk)
                 )));
             }
         }
-        for name in order.into_iter().rev() {
-            self.phases.drop_tables.push(
-                Step::new(format!("DROP TABLE {}", quote_qualified(&name)))
-                    .with_hazard(HazardKind::DataLoss, format!("drops table {name}")),
-            );
+        // Tables are dropped after everything else by default, when nothing the plan
+        // changes first can still depend on them. A table whose drop frees a relation name
+        // that the target uses (its own, a key's, an index's) goes before the renames and
+        // creates instead: the target's relation of that name can only be one this plan
+        // creates or renames, which would fail with "relation ... already exists". That is
+        // after the sequences phase (OWNED BY NONE keeps a sequence the table owns) and the
+        // foreign keys other tables drop. Dropped tables that reference it go early with it.
+        let taken = target_relation_names(self.to);
+        let mut early: BTreeSet<QualifiedName> = tables
+            .values()
+            .filter(|t| {
+                self.freed_relation_names(t)
+                    .iter()
+                    .any(|n| taken.contains(n))
+            })
+            .map(|t| t.name.clone())
+            .collect();
+        loop {
+            let before = early.len();
+            for t in tables.values() {
+                let references_early = t.foreign_keys.iter().any(|fk| {
+                    fk.ref_table != t.name
+                        && early.contains(&fk.ref_table)
+                        && !cycles.contains(&(t.name.clone(), fk.name.clone()))
+                });
+                if references_early {
+                    early.insert(t.name.clone());
+                }
+            }
+            if early.len() == before {
+                break;
+            }
         }
+        for name in order.into_iter().rev() {
+            let step = Step::new(format!("DROP TABLE {}", quote_qualified(&name)))
+                .with_hazard(HazardKind::DataLoss, format!("drops table {name}"));
+            if early.contains(&name) {
+                self.phases.drop_tables_early.push(step);
+            } else {
+                self.phases.drop_tables.push(step);
+            }
+        }
+    }
+
+    /// The relation names (in the table's schema) that dropping `t` frees: the table, its
+    /// keys' and indexes' indexes, and the sequences that go with it.
+    fn freed_relation_names(&self, t: &Table) -> Vec<QualifiedName> {
+        let mut names = table_relation_names(t);
+        // Owned sequences go with the table, unless the target keeps them (OWNED BY NONE).
+        for seq in self.from.sequences.values() {
+            let owned = seq
+                .owned_by
+                .as_ref()
+                .is_some_and(|(owner, _)| *owner == t.name);
+            if owned && !self.to.sequences.contains_key(&seq.name) {
+                names.push(seq.name.clone());
+            }
+        }
+        names
     }
 
     // ----- altered tables ----------------------------------------------------------------
@@ -1836,6 +1892,27 @@ impl<'a> Planner<'a> {
 }
 
 // ----- ordering --------------------------------------------------------------------------
+
+/// Every relation name of `schema`: tables, sequences, and the indexes of keys and
+/// indexes, which share one namespace per schema on the server.
+fn target_relation_names(schema: &Schema) -> BTreeSet<QualifiedName> {
+    let mut names: BTreeSet<QualifiedName> = schema.sequences.keys().cloned().collect();
+    for t in schema.tables.values() {
+        names.extend(table_relation_names(t));
+    }
+    names
+}
+
+/// The relations a table consists of: itself and the indexes of its primary key, unique
+/// constraints and indexes, all in the table's schema.
+fn table_relation_names(t: &Table) -> Vec<QualifiedName> {
+    let in_schema = |name: &str| QualifiedName::new(t.name.schema.clone(), name);
+    let mut names = vec![t.name.clone()];
+    names.extend(t.primary_key.iter().map(|pk| in_schema(&pk.name)));
+    names.extend(t.uniques.iter().map(|u| in_schema(&u.name)));
+    names.extend(t.indexes.iter().map(|i| in_schema(&i.name)));
+    names
+}
 
 /// Tables ordered so that each comes after the tables its foreign keys reference, and the
 /// foreign keys that close a cycle (table, constraint), which cannot follow that order.

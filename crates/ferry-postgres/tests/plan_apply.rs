@@ -348,6 +348,37 @@ fn renames_follow_annotations() {
 }
 
 #[test]
+fn new_tables_take_the_key_and_index_names_of_dropped_tables() {
+    // The reverse of `renames_follow_annotations` without annotations: users is dropped
+    // and accounts takes the names of its key and index, so users (and logins, which
+    // references it) must be dropped before accounts is created.
+    let plan = migrate_with(
+        r#"
+        CREATE TABLE users (id int CONSTRAINT accounts_pkey PRIMARY KEY, full_name text, age bigint);
+        CREATE INDEX accounts_name ON users (full_name);
+        CREATE TABLE logins (user_id int REFERENCES users);
+        CREATE TABLE unrelated (x int);
+        "#,
+        r#"
+        CREATE TABLE accounts (id int PRIMARY KEY, name text, age int);
+        CREATE INDEX accounts_name ON accounts (name);
+        "#,
+        Renames::default(),
+        "INSERT INTO users VALUES (1, 'a', 2); INSERT INTO logins VALUES (1);",
+    )
+    .unwrap_or_default();
+    if plan.steps.is_empty() {
+        return;
+    }
+    assert!(has(&plan, HazardKind::DataLoss, "drops table public.users"));
+    assert!(has(
+        &plan,
+        HazardKind::DataLoss,
+        "drops table public.logins"
+    ));
+}
+
+#[test]
 fn schemas_and_comments_change() {
     migrate(
         r#"

@@ -161,6 +161,70 @@ fn drops_referencing_tables_first() {
 }
 
 #[test]
+fn a_dropped_table_goes_first_when_its_names_are_taken_again() {
+    // users' key is named accounts_pkey; the new table accounts takes that name again.
+    let mut users = with_pk(
+        table("users", vec![not_null("id", "integer"), col("n", "text")]),
+        &["id"],
+    );
+    if let Some(pk) = &mut users.primary_key {
+        pk.name = "accounts_pkey".into();
+    }
+    // A dropped table referencing users goes with it; an unrelated one stays last.
+    let mut logins = table("logins", vec![col("user_id", "integer")]);
+    logins
+        .foreign_keys
+        .push(fk("logins_user_id_fkey", &["user_id"], "users", &["id"]));
+    let unrelated = table("unrelated", vec![col("x", "integer")]);
+    let from = schema(vec![users, logins, unrelated]);
+    let accounts = with_pk(
+        table(
+            "accounts",
+            vec![not_null("id", "integer"), col("n", "text")],
+        ),
+        &["id"],
+    );
+    let to = schema(vec![accounts]);
+    let p = plan_between(&from, &to);
+    assert_eq!(
+        statements(&p),
+        vec![
+            "DROP TABLE public.logins",
+            "DROP TABLE public.users",
+            "CREATE TABLE public.accounts (\n  id integer NOT NULL,\n  n text,\n  \
+             CONSTRAINT accounts_pkey PRIMARY KEY (id)\n)",
+            "DROP TABLE public.unrelated",
+        ]
+    );
+    let dropped = p
+        .hazards()
+        .filter(|h| h.kind == HazardKind::DataLoss)
+        .count();
+    assert_eq!(dropped, 3, "every drop keeps its hazard");
+
+    // An index name counts too: the new index takes the name of the dropped table's.
+    let mut old = table("old", vec![col("a", "integer")]);
+    old.indexes.push(Index {
+        name: "t_a_idx".into(),
+        unique: false,
+        method: "btree".into(),
+        keys: vec![IndexKey::column("a")],
+        include: vec![],
+        predicate: None,
+        nulls_not_distinct: false,
+    });
+    let mut t = table("t", vec![col("a", "integer")]);
+    t.indexes = old.indexes.clone();
+    let from = schema(vec![old, table("t", vec![col("a", "integer")])]);
+    let to = schema(vec![t]);
+    let s = statements(&plan_between(&from, &to));
+    assert!(
+        position(&s, "DROP TABLE public.old") < position(&s, "CREATE INDEX t_a_idx"),
+        "{s:#?}"
+    );
+}
+
+#[test]
 fn serial_columns_render_as_serial_without_their_sequence() {
     let mut id = not_null("id", "integer");
     id.default = Some(pg_expr("nextval('users_id_seq'::regclass)"));
