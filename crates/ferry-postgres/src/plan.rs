@@ -1581,7 +1581,9 @@ impl<'a> Planner<'a> {
                 default_dropped = true;
             }
             let mut sql = format!("{alter} TYPE {}", to.data_type);
-            if from.collation != to.collation {
+            // Without COLLATE the column takes the new type's default collation, so a
+            // collation the column keeps is written again whenever the type changes.
+            if from.collation != to.collation || to.collation.is_some() {
                 sql.push_str(&format!(
                     " COLLATE {}",
                     collation_sql(to.collation.as_deref().unwrap_or("default"))

@@ -406,6 +406,16 @@ fn collations_change() {
 }
 
 #[test]
+fn type_changes_keep_the_collation() {
+    migrate_with(
+        "CREATE TABLE t (c varchar(10) COLLATE \"C\", d text COLLATE \"POSIX\", e varchar(5));",
+        "CREATE TABLE t (c varchar(20) COLLATE \"C\", d varchar(30) COLLATE \"C\", e text);",
+        Renames::default(),
+        "INSERT INTO t VALUES ('b', 'x', 'y'), ('B', 'X', 'Y');",
+    );
+}
+
+#[test]
 fn failed_apply_rolls_back_and_names_the_statement() {
     let Some(db) = TestDb::new() else { return };
     db.execute("CREATE TABLE t (x int);");

@@ -472,6 +472,27 @@ fn collation_changes_keep_the_type() {
     );
 }
 
+#[test]
+fn type_changes_keep_the_collation() {
+    // ALTER COLUMN ... TYPE without COLLATE would reset the column to the default.
+    let mut short = col("c", "character varying(10)");
+    short.collation = Some("C".into());
+    let mut long = col("c", "character varying(20)");
+    long.collation = Some("C".into());
+    assert_eq!(
+        statements(&alter(short, long)),
+        vec![
+            "ALTER TABLE public.t ALTER COLUMN c TYPE character varying(20) COLLATE \"C\" \
+             USING c::character varying(20)"
+        ]
+    );
+    // A column with the default collation needs none.
+    assert_eq!(
+        statements(&alter(col("c", "character varying(10)"), col("c", "text"))),
+        vec!["ALTER TABLE public.t ALTER COLUMN c TYPE text USING c::text"]
+    );
+}
+
 fn with_enum(values: &[&str]) -> Schema {
     let mut s = schema(vec![table("t", vec![col("m", "public.mood")])]);
     if let Some(t) = s.tables.get_mut(&qn("public", "t")) {
