@@ -1,6 +1,7 @@
 //! SQLite support for ferry: the [`Sqlite`] dialect (type spelling, planning with table
 //! rebuilds, rendering) and [`SqliteDatabase`], a live database that inspects and applies.
 
+mod backup;
 mod database;
 mod dialect;
 mod history;
