@@ -9,6 +9,9 @@ use crate::POSTGRES;
 /// A connection to one PostgreSQL database.
 pub struct PgDatabase {
     client: Client,
+    /// The parsed connection settings, for tools that open their own connection
+    /// (`pg_dump`, `pg_restore`). Holds the password: never print it.
+    config: postgres::Config,
 }
 
 impl std::fmt::Debug for PgDatabase {
@@ -37,12 +40,16 @@ impl PgDatabase {
             config.application_name("ferry");
         }
         let client = config.connect(NoTls).map_err(connect_error)?;
-        Ok(PgDatabase { client })
+        Ok(PgDatabase { client, config })
     }
 
     /// The underlying client, for callers that need more than inspect and apply.
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
+    }
+
+    pub(crate) fn config(&self) -> &postgres::Config {
+        &self.config
     }
 }
 
