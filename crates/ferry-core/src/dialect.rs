@@ -73,7 +73,7 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// A live database.
-pub trait Database: crate::history::MigrationStore {
+pub trait Database: crate::history::MigrationStore + crate::backup::Backup {
     fn dialect(&self) -> &'static dyn Dialect;
 
     /// Reads the database's schema into the model.
