@@ -881,13 +881,12 @@ impl<'a> Planner<'a> {
     fn alter_sequence(&mut self, from: &Sequence, to: &Sequence) {
         let name = quote_qualified(&to.name);
         let mut clauses = Vec::new();
-        if from.data_type != to.data_type {
-            clauses.push(format!(
-                "AS {}",
-                to.data_type.as_deref().unwrap_or("bigint")
-            ));
+        let retype =
+            (from.data_type != to.data_type).then(|| (sequence_type(from), sequence_type(to)));
+        if let Some((_, new_type)) = retype {
+            clauses.push(format!("AS {new_type}"));
         }
-        clauses.extend(alter_sequence_clauses(&from.options, &to.options));
+        clauses.extend(alter_sequence_clauses(&from.options, &to.options, retype));
         // The owner, compared through table and column renames.
         let old_owner = from.owned_by.as_ref().map(|(t, c)| self.map_column(t, c));
         let owner_changes = match (&old_owner, &to.owned_by) {
@@ -1675,7 +1674,10 @@ impl<'a> Planner<'a> {
                         if b.always { "ALWAYS" } else { "BY DEFAULT" }
                     ));
                 }
-                for clause in alter_sequence_clauses(&a.options, &b.options) {
+                // The column's own ALTER ... TYPE, earlier in this step, has moved the
+                // identity's sequence to the new type; bounds at the old type's limits
+                // followed it, as the model's defaults do.
+                for clause in alter_sequence_clauses(&a.options, &b.options, None) {
                     parts.push(format!("SET {clause}"));
                 }
                 if !parts.is_empty() {
@@ -2225,9 +2227,66 @@ fn sequence_clauses(o: &SequenceOptions) -> Vec<String> {
     out
 }
 
+/// The data type of a sequence (`bigint` when none is written).
+fn sequence_type(s: &Sequence) -> &str {
+    s.data_type.as_deref().unwrap_or("bigint")
+}
+
+/// The range of a sequence's data type.
+fn type_limits(data_type: &str) -> (i64, i64) {
+    match data_type {
+        "smallint" => (i16::MIN as i64, i16::MAX as i64),
+        "integer" => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+/// What ALTER SEQUENCE says about a bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BoundClause {
+    /// Nothing.
+    Unchanged,
+    /// NO MINVALUE / NO MAXVALUE.
+    Default,
+    /// MINVALUE n / MAXVALUE n.
+    Value(i64),
+}
+
+/// A sequence's settings with PostgreSQL's defaults filled in (the model stores options
+/// without their defaults, which depend on the data type and the direction).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SequenceValues {
+    increment: i64,
+    min: i64,
+    max: i64,
+    start: i64,
+}
+
+impl SequenceValues {
+    fn resolve(o: &SequenceOptions, data_type: &str) -> SequenceValues {
+        let (type_min, type_max) = type_limits(data_type);
+        let increment = o.increment.unwrap_or(1);
+        let ascending = increment > 0;
+        let min = o.min_value.unwrap_or(if ascending { 1 } else { type_min });
+        let max = o.max_value.unwrap_or(if ascending { type_max } else { -1 });
+        let start = o.start.unwrap_or(if ascending { min } else { max });
+        SequenceValues {
+            increment,
+            min,
+            max,
+            start,
+        }
+    }
+}
+
 /// ALTER SEQUENCE clauses that turn options `from` into `to`; a `None` option is written
-/// as the explicit default.
-fn alter_sequence_clauses(from: &SequenceOptions, to: &SequenceOptions) -> Vec<String> {
+/// as the explicit default. `retype` is (old, new) data type when the clauses follow an
+/// `AS` that changes it.
+fn alter_sequence_clauses(
+    from: &SequenceOptions,
+    to: &SequenceOptions,
+    retype: Option<(&str, &str)>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let ascending = |o: &SequenceOptions| o.increment.unwrap_or(1) > 0;
     // When the direction flips, the defaults of the bounds and start flip with it.
@@ -2235,17 +2294,55 @@ fn alter_sequence_clauses(from: &SequenceOptions, to: &SequenceOptions) -> Vec<S
     if from.increment != to.increment {
         out.push(format!("INCREMENT BY {}", to.increment.unwrap_or(1)));
     }
-    if from.min_value != to.min_value || flipped {
-        out.push(match to.min_value {
-            Some(v) => format!("MINVALUE {v}"),
-            None => "NO MINVALUE".to_string(),
-        });
+    let bound = |changed: bool, value: Option<i64>| match (changed, value) {
+        (false, _) => BoundClause::Unchanged,
+        (true, None) => BoundClause::Default,
+        (true, Some(v)) => BoundClause::Value(v),
+    };
+    let mut min = bound(from.min_value != to.min_value || flipped, to.min_value);
+    let mut max = bound(from.max_value != to.max_value || flipped, to.max_value);
+    if let Some((old_type, new_type)) = retype {
+        // AS moves a bound that was the old type's limit to the new type's limit, even
+        // under NO MINVALUE / NO MAXVALUE: an ascending smallint sequence whose minimum
+        // was -32768 gets integer's minimum, not 1. Where that is not the target's bound,
+        // the bound is written as a number.
+        let old = SequenceValues::resolve(from, old_type);
+        let target = SequenceValues::resolve(to, new_type);
+        let (old_type_min, old_type_max) = type_limits(old_type);
+        let (new_type_min, new_type_max) = type_limits(new_type);
+        let reset_min = old.min == old_type_min;
+        let reset_max = old.max == old_type_max;
+        // What the server sets each bound to, as PostgreSQL's init_params does.
+        let min_after = match min {
+            BoundClause::Value(v) => v,
+            BoundClause::Default if target.increment < 0 || reset_min => new_type_min,
+            BoundClause::Default => 1,
+            BoundClause::Unchanged if reset_min => new_type_min,
+            BoundClause::Unchanged => old.min,
+        };
+        let max_after = match max {
+            BoundClause::Value(v) => v,
+            BoundClause::Default if target.increment > 0 || reset_max => new_type_max,
+            BoundClause::Default => -1,
+            BoundClause::Unchanged if reset_max => new_type_max,
+            BoundClause::Unchanged => old.max,
+        };
+        if min_after != target.min {
+            min = BoundClause::Value(target.min);
+        }
+        if max_after != target.max {
+            max = BoundClause::Value(target.max);
+        }
     }
-    if from.max_value != to.max_value || flipped {
-        out.push(match to.max_value {
-            Some(v) => format!("MAXVALUE {v}"),
-            None => "NO MAXVALUE".to_string(),
-        });
+    match min {
+        BoundClause::Unchanged => {}
+        BoundClause::Default => out.push("NO MINVALUE".to_string()),
+        BoundClause::Value(v) => out.push(format!("MINVALUE {v}")),
+    }
+    match max {
+        BoundClause::Unchanged => {}
+        BoundClause::Default => out.push("NO MAXVALUE".to_string()),
+        BoundClause::Value(v) => out.push(format!("MAXVALUE {v}")),
     }
     if from.start != to.start
         || flipped

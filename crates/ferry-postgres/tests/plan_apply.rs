@@ -291,6 +291,25 @@ fn sequences_change() {
 }
 
 #[test]
+fn sequence_type_changes_keep_their_bounds() {
+    // Bounds at the old type's limits would follow the type to the new type's limits.
+    migrate(
+        r#"
+        CREATE SEQUENCE a AS smallint MINVALUE -32768;
+        CREATE SEQUENCE b AS smallint INCREMENT BY -1 MAXVALUE 32767;
+        CREATE SEQUENCE c;
+        CREATE SEQUENCE d AS integer INCREMENT BY -1;
+        "#,
+        r#"
+        CREATE SEQUENCE a AS integer MINVALUE -32768;
+        CREATE SEQUENCE b AS integer INCREMENT BY -1 MAXVALUE 32767;
+        CREATE SEQUENCE c AS integer;
+        CREATE SEQUENCE d INCREMENT BY -1;
+        "#,
+    );
+}
+
+#[test]
 fn sequence_survives_when_its_owner_column_is_dropped() {
     migrate(
         "CREATE TABLE t (id int, x int); CREATE SEQUENCE s OWNED BY t.x;",

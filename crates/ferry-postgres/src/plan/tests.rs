@@ -748,6 +748,69 @@ fn sequences_are_created_altered_and_dropped_in_their_phases() {
     );
 }
 
+fn sequence(data_type: Option<&str>, options: SequenceOptions) -> Schema {
+    let mut s = Schema::default();
+    let seq = Sequence {
+        name: qn("public", "s"),
+        data_type: data_type.map(str::to_string),
+        options,
+        owned_by: None,
+        comment: None,
+    };
+    s.sequences.insert(seq.name.clone(), seq);
+    s
+}
+
+#[test]
+fn a_sequence_type_change_writes_the_bounds_the_server_would_move() {
+    // The server would move a minimum at smallint's limit to integer's limit.
+    let explicit_min = SequenceOptions {
+        min_value: Some(-32768),
+        ..Default::default()
+    };
+    assert_eq!(
+        statements(&plan_between(
+            &sequence(Some("smallint"), explicit_min.clone()),
+            &sequence(Some("integer"), explicit_min),
+        )),
+        vec!["ALTER SEQUENCE public.s AS integer MINVALUE -32768"]
+    );
+    // NO MINVALUE would do the same to an ascending sequence's default minimum of 1.
+    let descending = SequenceOptions {
+        increment: Some(-1),
+        ..Default::default()
+    };
+    let capped = SequenceOptions {
+        max_value: Some(1000),
+        ..Default::default()
+    };
+    let s = statements(&plan_between(
+        &sequence(Some("smallint"), descending),
+        &sequence(Some("integer"), capped.clone()),
+    ));
+    assert!(
+        s[0].starts_with("ALTER SEQUENCE public.s AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 1000 START WITH 1"),
+        "{s:#?}"
+    );
+    // Bounds that follow the type as the target's defaults do are left to the server.
+    assert_eq!(
+        statements(&plan_between(
+            &sequence(Some("integer"), SequenceOptions::default()),
+            &sequence(None, SequenceOptions::default()),
+        )),
+        vec!["ALTER SEQUENCE public.s AS bigint"]
+    );
+    // Without a type change, bounds are written as the options say.
+    let s = statements(&plan_between(
+        &sequence(None, SequenceOptions::default()),
+        &sequence(None, capped),
+    ));
+    assert_eq!(
+        s,
+        vec!["ALTER SEQUENCE public.s MAXVALUE 1000 START WITH 1"]
+    );
+}
+
 #[test]
 fn nextval_targets() {
     assert_eq!(
