@@ -887,6 +887,44 @@ impl<'a> Planner<'a> {
             clauses.push(format!("AS {new_type}"));
         }
         clauses.extend(alter_sequence_clauses(&from.options, &to.options, retype));
+        let mut step = Step::default();
+        let old = SequenceValues::resolve(&from.options, sequence_type(from));
+        let new = SequenceValues::resolve(&to.options, sequence_type(to));
+        let what = format!("sequence {}", to.name);
+        match current_value_change(old, new) {
+            CurrentValue::Fits => {}
+            CurrentValue::Restart(reason) => {
+                clauses.push("RESTART".to_string());
+                step.hazards.push(restart_hazard(&what, new, reason));
+            }
+            CurrentValue::MayBeOutside { behind, past } => {
+                if let Some(bound) = behind {
+                    // The sequence has not reached the new range yet: move it there first
+                    // (setval checks the old range), forward only, so that no value is
+                    // given out twice. Reading the sequence itself gives its position even
+                    // before the first nextval().
+                    let (to_value, compare) = if new.increment > 0 {
+                        (new.start.min(old.max), "<")
+                    } else {
+                        (new.start.max(old.min), ">")
+                    };
+                    step.statements.push(format!(
+                        "SELECT setval({}, {to_value}, false) FROM {name} WHERE last_value {compare} {bound}",
+                        literal(&name)
+                    ));
+                    step.hazards.push(hazard(
+                        HazardKind::DataLoss,
+                        format!(
+                            "moves {what} to {to_value} if its current value is {} {bound}",
+                            if new.increment > 0 { "below" } else { "above" }
+                        ),
+                    ));
+                }
+                if let Some(bound) = past {
+                    step.hazards.push(past_hazard(&what, new, bound));
+                }
+            }
+        }
         // The owner, compared through table and column renames.
         let old_owner = from.owned_by.as_ref().map(|(t, c)| self.map_column(t, c));
         let owner_changes = match (&old_owner, &to.owned_by) {
@@ -903,10 +941,9 @@ impl<'a> Planner<'a> {
             }
         }
         if !clauses.is_empty() {
-            self.phases.sequences.push(Step::new(format!(
-                "ALTER SEQUENCE {name} {}",
-                clauses.join(" ")
-            )));
+            step.statements
+                .push(format!("ALTER SEQUENCE {name} {}", clauses.join(" ")));
+            self.phases.sequences.push(step);
         }
         if owner_changes {
             if let Some((t, c)) = &to.owned_by {
@@ -1680,6 +1717,33 @@ impl<'a> Planner<'a> {
                 for clause in alter_sequence_clauses(&a.options, &b.options, None) {
                     parts.push(format!("SET {clause}"));
                 }
+                let old = SequenceValues::resolve(&a.options, &to.data_type);
+                let new = SequenceValues::resolve(&b.options, &to.data_type);
+                let what = format!("the identity of {table}.{}", to.name);
+                match current_value_change(old, new) {
+                    CurrentValue::Fits => {}
+                    CurrentValue::Restart(reason) => {
+                        parts.push("RESTART".to_string());
+                        step.hazards.push(restart_hazard(&what, new, reason));
+                    }
+                    CurrentValue::MayBeOutside { behind, past } => {
+                        // The model does not name an identity's sequence, which setval()
+                        // needs to move it forward the way a sequence is moved: the plan
+                        // fails if the current value is behind the new range.
+                        if let Some(bound) = behind {
+                            step.hazards.push(hazard(
+                                HazardKind::MayFail,
+                                format!(
+                                    "fails if {what} is still {} {bound}",
+                                    if new.increment > 0 { "below" } else { "above" }
+                                ),
+                            ));
+                        }
+                        if let Some(bound) = past {
+                            step.hazards.push(past_hazard(&what, new, bound));
+                        }
+                    }
+                }
                 if !parts.is_empty() {
                     step.statements.push(format!("{alter} {}", parts.join(" ")));
                 }
@@ -2225,6 +2289,76 @@ fn sequence_clauses(o: &SequenceOptions) -> Vec<String> {
         out.push("CYCLE".to_string());
     }
     out
+}
+
+/// Why a sequence restarts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RestartReason {
+    /// Counting on from the current value would give out the same values again.
+    DirectionFlips,
+    /// The current value cannot lie in the new range.
+    RangesApart,
+}
+
+/// What new settings mean for a sequence's current value, which lies in its old range:
+/// the server refuses settings whose range does not hold it ("RESTART value (1) cannot
+/// be greater than MAXVALUE (-1)").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CurrentValue {
+    /// Every value of the old range is in the new one.
+    Fits,
+    /// The sequence must restart at its new start.
+    Restart(RestartReason),
+    /// Part of the old range is outside the new one. `behind`: the new bound a current
+    /// value may not have reached yet (an ascending sequence's minimum, a descending
+    /// one's maximum); `past`: the new bound it may have passed.
+    MayBeOutside {
+        behind: Option<i64>,
+        past: Option<i64>,
+    },
+}
+
+fn current_value_change(old: SequenceValues, new: SequenceValues) -> CurrentValue {
+    let ascending = new.increment > 0;
+    if (old.increment > 0) != ascending {
+        return CurrentValue::Restart(RestartReason::DirectionFlips);
+    }
+    if new.min > old.max || new.max < old.min {
+        return CurrentValue::Restart(RestartReason::RangesApart);
+    }
+    let below = (new.min > old.min).then_some(new.min);
+    let above = (new.max < old.max).then_some(new.max);
+    let (behind, past) = if ascending {
+        (below, above)
+    } else {
+        (above, below)
+    };
+    if behind.is_none() && past.is_none() {
+        CurrentValue::Fits
+    } else {
+        CurrentValue::MayBeOutside { behind, past }
+    }
+}
+
+fn restart_hazard(what: &str, new: SequenceValues, reason: RestartReason) -> ferry_core::Hazard {
+    let why = match reason {
+        RestartReason::DirectionFlips => "its direction changes",
+        RestartReason::RangesApart => "its current value is outside the new range",
+    };
+    hazard(
+        HazardKind::DataLoss,
+        format!("restarts {what} at {}: {why}", new.start),
+    )
+}
+
+fn past_hazard(what: &str, new: SequenceValues, bound: i64) -> ferry_core::Hazard {
+    hazard(
+        HazardKind::MayFail,
+        format!(
+            "fails if {what} is already {} {bound}",
+            if new.increment > 0 { "above" } else { "below" }
+        ),
+    )
 }
 
 /// The data type of a sequence (`bigint` when none is written).

@@ -731,7 +731,7 @@ fn sequences_are_created_altered_and_dropped_in_their_phases() {
     assert_eq!(
         statements(&plan_between(&from, &to)),
         vec![
-            "ALTER SEQUENCE public.s INCREMENT BY -1 NO MINVALUE NO MAXVALUE START WITH -1",
+            "ALTER SEQUENCE public.s INCREMENT BY -1 NO MINVALUE NO MAXVALUE START WITH -1 RESTART",
             "ALTER SEQUENCE public.s OWNED BY public.t.c",
         ]
     );
@@ -808,6 +808,113 @@ fn a_sequence_type_change_writes_the_bounds_the_server_would_move() {
     assert_eq!(
         s,
         vec!["ALTER SEQUENCE public.s MAXVALUE 1000 START WITH 1"]
+    );
+}
+
+fn messages(p: &Plan) -> Vec<String> {
+    p.hazards().map(|h| h.to_string()).collect()
+}
+
+#[test]
+fn a_sequence_whose_current_value_may_leave_its_range() {
+    let opts = |increment: Option<i64>, min: Option<i64>, max: Option<i64>| SequenceOptions {
+        increment,
+        min_value: min,
+        max_value: max,
+        ..Default::default()
+    };
+    let between = |a: SequenceOptions, b: SequenceOptions| {
+        plan_between(&sequence(None, a), &sequence(None, b))
+    };
+
+    // The direction flips: counting on would give the same values again.
+    let p = between(opts(None, None, None), opts(Some(-1), None, None));
+    assert_eq!(
+        statements(&p),
+        vec![
+            "ALTER SEQUENCE public.s INCREMENT BY -1 NO MINVALUE NO MAXVALUE START WITH -1 RESTART"
+        ]
+    );
+    assert_eq!(
+        messages(&p),
+        vec!["data loss: restarts sequence public.s at -1: its direction changes"]
+    );
+
+    // The ranges do not overlap: the current value cannot be in the new one.
+    let p = between(
+        opts(None, None, Some(100)),
+        opts(None, Some(200), Some(300)),
+    );
+    assert_eq!(
+        statements(&p),
+        vec!["ALTER SEQUENCE public.s MINVALUE 200 MAXVALUE 300 START WITH 200 RESTART"]
+    );
+    assert_eq!(
+        messages(&p),
+        vec!["data loss: restarts sequence public.s at 200: its current value is outside the new range"]
+    );
+
+    // A raised minimum: a sequence still below it moves forward to the new start first.
+    let mut raised = opts(None, Some(5), Some(500));
+    raised.start = Some(7);
+    let p = between(opts(None, None, None), raised);
+    assert_eq!(
+        statements(&p),
+        vec![
+            "SELECT setval('public.s', 7, false) FROM public.s WHERE last_value < 5",
+            "ALTER SEQUENCE public.s MINVALUE 5 MAXVALUE 500 START WITH 7",
+        ]
+    );
+    assert_eq!(
+        messages(&p),
+        vec![
+            "data loss: moves sequence public.s to 7 if its current value is below 5",
+            "may fail on existing rows: fails if sequence public.s is already above 500",
+        ]
+    );
+    // Descending, the same happens from above; the position stays within the old range.
+    let p = between(
+        opts(Some(-1), Some(-100), None),
+        opts(Some(-1), None, Some(-50)),
+    );
+    assert_eq!(
+        statements(&p)[0],
+        "SELECT setval('public.s', -50, false) FROM public.s WHERE last_value > -50"
+    );
+
+    // A wider range keeps the current value.
+    let p = between(opts(None, Some(5), Some(500)), opts(None, None, None));
+    assert!(p.hazards().next().is_none(), "{:?}", messages(&p));
+    assert!(!statements(&p)[0].contains("RESTART"));
+
+    // An identity restarts the same way; one behind its new range cannot be moved.
+    let identity = |options: SequenceOptions| {
+        let mut c = not_null("c", "integer");
+        c.identity = Some(Identity {
+            always: false,
+            options,
+        });
+        c
+    };
+    let p = alter(
+        identity(opts(None, None, None)),
+        identity(opts(Some(-1), None, None)),
+    );
+    assert_eq!(
+        statements(&p),
+        vec![
+            "ALTER TABLE public.t ALTER COLUMN c SET INCREMENT BY -1 SET NO MINVALUE \
+             SET NO MAXVALUE SET START WITH -1 RESTART"
+        ]
+    );
+    assert_eq!(kinds(&p), vec![HazardKind::DataLoss]);
+    let p = alter(
+        identity(opts(None, None, None)),
+        identity(opts(None, Some(5), None)),
+    );
+    assert_eq!(
+        messages(&p),
+        vec!["may fail on existing rows: fails if the identity of public.t.c is still below 5"]
     );
 }
 
