@@ -54,6 +54,12 @@ enum Command {
     Baseline(commands::baseline::BaselineArgs),
     /// Move one of your migrations after those a merge brought in (regenerating it if ferry wrote it).
     Rebase(commands::rebase::RebaseArgs),
+    /// Development only: drop everything and rebuild from the schema (or the migrations).
+    Reset(commands::reset::ResetArgs),
+    /// Write a complete copy of a database to a file (`backup list`: the backups taken).
+    Backup(commands::backup::BackupArgs),
+    /// Load a backup into an empty database.
+    Restore(commands::backup::RestoreArgs),
     /// Accept an intended edit of an applied migration (records its new checksum).
     Repair(commands::repair::RepairArgs),
 }
@@ -95,6 +101,9 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(cli.config.as_deref(), args),
         Command::Hash(args) => commands::hash::run(cli.config.as_deref(), args),
         Command::Baseline(args) => commands::baseline::run(cli.config.as_deref(), args),
+        Command::Reset(args) => commands::reset::run(cli.config.as_deref(), args),
+        Command::Backup(args) => commands::backup::run(cli.config.as_deref(), args),
+        Command::Restore(args) => commands::backup::restore(cli.config.as_deref(), args),
         Command::Rebase(args) => commands::rebase::run(cli.config.as_deref(), args),
         Command::Repair(args) => commands::repair::run(cli.config.as_deref(), args),
     };

@@ -322,3 +322,47 @@ pub fn drift(
     )?;
     Ok((!plan.is_empty()).then(|| plan.to_sql()))
 }
+
+/// `backups` from ferry.toml, else ./backups.
+pub fn backups_dir(config: Option<&Config>) -> PathBuf {
+    config
+        .map(|c| c.backups.clone())
+        .unwrap_or_else(|| PathBuf::from("backups"))
+}
+
+/// Takes a backup of `dest` into the configured backups directory before a deploy; the file
+/// name carries the environment, the UTC time and the schema version.
+pub fn take_backup(
+    db: &mut dyn Database,
+    config: Option<&Config>,
+    dest: &crate::source::Target,
+    version: Option<&str>,
+) -> Result<PathBuf> {
+    let dir = backups_dir(config);
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        CliError::new(
+            Exit::Failure,
+            format!("cannot create {}: {e}", dir.display()),
+        )
+    })?;
+    let name = format!(
+        "{}-{}-v{}.backup",
+        dest.env.as_deref().unwrap_or("db"),
+        chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+        version.unwrap_or("0")
+    );
+    let path = dir.join(name);
+    let started = std::time::Instant::now();
+    let info = db.backup_to(&path)?;
+    eprintln!(
+        "Backup of {} written to {} ({}, {} table(s), {} row(s), {} bytes, {} ms)",
+        dest.display(),
+        path.display(),
+        info.method,
+        info.tables,
+        info.rows,
+        info.bytes,
+        started.elapsed().as_millis()
+    );
+    Ok(path)
+}

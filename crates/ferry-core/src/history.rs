@@ -89,6 +89,9 @@ pub trait MigrationStore {
 
     fn unlock(&mut self) -> Result<(), crate::DbError>;
 
+    /// Drops the history table (`ferry reset`): the database forgets every migration.
+    fn drop_history(&mut self) -> Result<(), crate::DbError>;
+
     /// Runs `script` and applies `change` to the history: both or neither when the script
     /// is transactional. A failed statement is named with its file and line.
     fn run_script(&mut self, script: &Script, change: &HistoryChange)

@@ -149,6 +149,14 @@ impl MigrationStore for PgDatabase {
         Ok(())
     }
 
+    fn drop_history(&mut self) -> Result<(), DbError> {
+        self.client()
+            .batch_execute(
+                "DROP TABLE IF EXISTS ferry.ferry_migrations; DROP SCHEMA IF EXISTS ferry",
+            )
+            .map_err(|e| db_error(DbErrorKind::Apply, "cannot drop the migration history", &e))
+    }
+
     fn run_script(&mut self, script: &Script, change: &HistoryChange) -> Result<(), DbError> {
         let started = Instant::now();
         let client = self.client();

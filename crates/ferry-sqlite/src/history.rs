@@ -165,6 +165,12 @@ impl MigrationStore for SqliteDatabase {
             .map_err(|e| DbError::new(DbErrorKind::Apply, format!("cannot release the lock: {e}")))
     }
 
+    fn drop_history(&mut self) -> Result<(), DbError> {
+        self.conn()
+            .execute_batch("DROP TABLE IF EXISTS ferry_migrations")
+            .map_err(|e| apply_error("DROP TABLE IF EXISTS ferry_migrations", &e))
+    }
+
     fn run_script(&mut self, script: &Script, change: &HistoryChange) -> Result<(), DbError> {
         if script.transactional {
             let conn = self.conn();

@@ -25,6 +25,9 @@ pub struct DiffArgs {
     /// Exit with 2 when there is a difference.
     #[arg(long)]
     exit_code: bool,
+    /// `json`: the SQL and its hazards as one JSON document.
+    #[arg(long, value_enum, default_value_t)]
+    format: super::status::Format,
     #[command(flatten)]
     renames: RenameArgs,
 }
@@ -69,12 +72,29 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);
     let plan = dialect.plan(&current, &desired, &changes)?;
-    for line in super::hazard_lines(&plan) {
-        eprintln!("{line}");
-    }
+    let text = match args.format {
+        super::status::Format::Json => {
+            let hazards: Vec<_> = plan
+                .hazards()
+                .map(|h| serde_json::json!({"kind": h.kind.label(), "message": h.message}))
+                .collect();
+            let doc = serde_json::json!({
+                "differs": !plan.is_empty(),
+                "sql": plan.to_sql(),
+                "hazards": hazards,
+            });
+            format!("{doc:#}\n")
+        }
+        super::status::Format::Text => {
+            for line in super::hazard_lines(&plan) {
+                eprintln!("{line}");
+            }
+            plan.to_sql()
+        }
+    };
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(plan.to_sql().as_bytes())
+        .write_all(text.as_bytes())
         .and_then(|_| stdout.flush())
         .map_err(|e| CliError::new(Exit::Failure, format!("cannot write output: {e}")))?;
     if args.exit_code && !plan.is_empty() {

@@ -7,13 +7,16 @@ use std::time::Instant;
 
 use clap::Args;
 use ferry_core::url::redact;
-use ferry_migrate::{compare_versions, status};
+use ferry_core::{AppliedMigration, Database};
+use ferry_migrate::{compare_versions, status, Migration, MigrationDir};
+use serde_json::json;
 
+use super::status::Format;
 use crate::config::Config;
-use crate::error::{CliError, Result};
+use crate::error::{CliError, Exit, Result};
 use crate::migrations::{self, DirArgs};
 use crate::source::{connect, target};
-use crate::TargetArgs;
+use crate::{prompt, TargetArgs};
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -33,6 +36,11 @@ pub struct MigrateArgs {
     /// Seconds to wait for another deploy's lock (default 60).
     #[arg(long, value_name = "SECONDS")]
     lock_timeout: Option<u64>,
+    /// Deploy to a protected environment without asking (for CI).
+    #[arg(long)]
+    yes: bool,
+    #[arg(long, value_enum, default_value_t)]
+    format: Format,
 }
 
 pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
@@ -58,16 +66,17 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
     // History first: "this applied migration was edited" says more than "ferry.sum does not
     // match", which the same edit also causes.
     let history = db.history()?;
-    migrations::require_consistent_history(&status(&dir, &history), allow_out_of_order)?;
-    migrations::require_integrity(&dir, true)?;
+    let before = status(&dir, &history);
+    migrations::require_consistent_history(&before, allow_out_of_order)?;
+    // A protected environment deploys only what ferry.sum vouches for.
+    migrations::require_integrity(&dir, !dest.protected)?;
+    let pending: Vec<&Migration> = before
+        .pending()
+        .filter_map(|e| e.migration)
+        .filter(|m| within(&m.version, args.to.as_deref()))
+        .collect();
 
     if args.dry_run {
-        let status = status(&dir, &history);
-        let pending: Vec<_> = status
-            .pending()
-            .filter_map(|e| e.migration)
-            .filter(|m| within(&m.version, args.to.as_deref()))
-            .collect();
         for m in &pending {
             let script = m.up_script(kind)?;
             let mode = if script.transactional {
@@ -88,8 +97,19 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let mut backup = None;
+    if dest.protected && !pending.is_empty() {
+        preflight(db.as_mut(), &dir, &history, &pending, &target, args.yes)?;
+        backup = Some(migrations::take_backup(
+            db.as_mut(),
+            config.as_ref(),
+            &dest,
+            before.current_version(),
+        )?);
+    }
+
     let wait = migrations::lock_wait(args.lock_timeout, config.as_ref());
-    migrations::with_lock(db.as_mut(), wait, |db| {
+    let applied = migrations::with_lock(db.as_mut(), wait, |db| {
         // Read under the lock: another deploy may have just applied some.
         let history = db.history()?;
         let status = status(&dir, &history);
@@ -99,12 +119,13 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             .filter_map(|e| e.migration)
             .filter(|m| within(&m.version, args.to.as_deref()))
             .collect();
+        let mut applied = Vec::new();
         if pending.is_empty() {
             eprintln!(
                 "Nothing to do: {target} is at version {}.",
                 status.current_version().unwrap_or("(none)")
             );
-            return Ok(());
+            return Ok(applied);
         }
         let started = Instant::now();
         let mut current = status.current_version().map(str::to_string);
@@ -112,16 +133,25 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             let one = Instant::now();
             if let Err(e) = migrations::run_up(db, m, kind) {
                 let at = current.as_deref().unwrap_or("(none: no migration applied)");
+                let restore = match &backup {
+                    Some(path) => format!(
+                        "; the backup taken before this deploy is {}",
+                        path.display()
+                    ),
+                    None => String::new(),
+                };
                 return Err(CliError::new(
                     e.exit,
                     format!(
-                        "migration {} failed: {}\n{target} stays at version {at}",
+                        "migration {} failed: {}\n{target} stays at version {at}{restore}",
                         m.id(),
                         e.message
                     ),
                 ));
             }
-            eprintln!("applied {} ({} ms)", m.id(), one.elapsed().as_millis());
+            let ms = one.elapsed().as_millis();
+            eprintln!("applied {} ({ms} ms)", m.id());
+            applied.push(json!({"migration": m.id(), "ms": ms as u64}));
             current = Some(m.version.clone());
         }
         eprintln!(
@@ -130,9 +160,108 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             started.elapsed().as_millis(),
             current.unwrap_or_default()
         );
-        Ok(())
+        Ok(applied)
     })?;
+
+    // A protected environment is verified: the database must now be exactly what its
+    // applied migrations build.
+    let mut verified = None;
+    if dest.protected && !applied.is_empty() {
+        let history = db.history()?;
+        if let Some(sql) = migrations::drift(db.as_mut(), &dir, &history)? {
+            return Err(CliError::new(
+                Exit::Drift,
+                format!(
+                    "the migrations were applied, but {target} does not match what they build; what would make it match:\n{sql}"
+                ),
+            ));
+        }
+        eprintln!("Verified: {target} matches its migrations.");
+        verified = Some(true);
+    }
+    if let Format::Json = args.format {
+        let history = db.history()?;
+        let after = status(&dir, &history);
+        let doc = json!({
+            "database": target,
+            "applied": applied,
+            "version": after.current_version(),
+            "backup": backup.map(|p| p.display().to_string()),
+            "verified": verified,
+        });
+        println!("{doc:#}");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before a protected deploy: no lint error in what is about to run, no drift in what
+/// already ran, and a yes from a person (or `--yes`).
+fn preflight(
+    db: &mut dyn Database,
+    dir: &MigrationDir,
+    history: &[AppliedMigration],
+    pending: &[&Migration],
+    target: &str,
+    yes: bool,
+) -> Result<()> {
+    let kind = db.dialect().kind();
+    let lint = migrations::lint_migrations(dir, pending, kind)?;
+    let errors: Vec<String> = lint
+        .iter()
+        .filter(|l| l.finding.severity == ferry_lint::Severity::Error)
+        .map(|l| {
+            format!(
+                "{}:{}: [{}] {}",
+                l.file, l.finding.line, l.finding.rule, l.finding.message
+            )
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(CliError::new(
+            Exit::Lint,
+            format!(
+                "nothing was applied: `ferry check` finds risky statements in the pending migrations:\n  {}\nfix them, or silence one on purpose with `-- ferry:allow RULE` above it",
+                errors.join("\n  ")
+            ),
+        ));
+    }
+    if let Some(sql) = migrations::drift(db, dir, history)? {
+        return Err(CliError::new(
+            Exit::Drift,
+            format!(
+                "nothing was applied: {target} has drifted from its applied migrations; what would bring it back:\n{sql}Find out who changed it and why before deploying"
+            ),
+        ));
+    }
+    eprintln!("About to apply to {target}:");
+    for m in pending {
+        eprintln!("  {}", m.id());
+    }
+    for l in lint
+        .iter()
+        .filter(|l| l.finding.severity == ferry_lint::Severity::Warning)
+    {
+        eprintln!(
+            "  warning: {}:{}: [{}] {}",
+            l.file, l.finding.line, l.finding.rule, l.finding.message
+        );
+    }
+    if yes {
+        return Ok(());
+    }
+    if !prompt::interactive() {
+        return Err(CliError::new(
+            Exit::NeedsConfirmation,
+            "this is a protected environment: nothing was applied. Re-run with --yes to deploy unattended",
+        ));
+    }
+    if !prompt::confirm("Deploy these migrations?") {
+        return Err(CliError::new(
+            Exit::NeedsConfirmation,
+            "cancelled; nothing was applied",
+        ));
+    }
+    Ok(())
 }
 
 fn within(version: &str, to: Option<&str>) -> bool {

@@ -1,3 +1,4 @@
+pub mod backup;
 pub mod baseline;
 pub mod check;
 pub mod diff;
@@ -9,6 +10,7 @@ pub mod pull;
 pub mod push;
 pub mod rebase;
 pub mod repair;
+pub mod reset;
 pub mod rollback;
 pub mod status;
 

@@ -75,9 +75,12 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let current = db.inspect()?;
-    let losses = data_loss(&chosen, kind, &current)?;
-    if !losses.is_empty() && !args.force {
+    // With --force the answer is known: skip inspecting and linting.
+    let losses = match args.force {
+        true => Vec::new(),
+        false => data_loss(&chosen, kind, &db.inspect()?)?,
+    };
+    if !losses.is_empty() {
         for l in &losses {
             eprintln!("warning: data loss: {l}");
         }
