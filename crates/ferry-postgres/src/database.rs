@@ -12,6 +12,9 @@ pub struct PgDatabase {
     /// The parsed connection settings, for tools that open their own connection
     /// (`pg_dump`, `pg_restore`). Holds the password: never print it.
     config: postgres::Config,
+    /// The history table is known to exist: `run_script` stops creating it (once per run,
+    /// not once per migration).
+    pub(crate) history_ready: bool,
 }
 
 impl std::fmt::Debug for PgDatabase {
@@ -40,7 +43,11 @@ impl PgDatabase {
             config.application_name("ferry");
         }
         let client = config.connect(NoTls).map_err(connect_error)?;
-        Ok(PgDatabase { client, config })
+        Ok(PgDatabase {
+            client,
+            config,
+            history_ready: false,
+        })
     }
 
     /// The underlying client, for callers that need more than inspect and apply.

@@ -30,8 +30,11 @@ fn apply_history(
     client: &mut impl GenericClient,
     change: &HistoryChange,
     elapsed: Duration,
+    create: bool,
 ) -> Result<(), postgres::Error> {
-    client.batch_execute(CREATE_HISTORY)?;
+    if create {
+        client.batch_execute(CREATE_HISTORY)?;
+    }
     match change {
         HistoryChange::Record {
             version,
@@ -85,7 +88,9 @@ impl MigrationStore for PgDatabase {
         if !exists {
             return Ok(Vec::new());
         }
-        let rows = client
+        self.history_ready = true;
+        let rows = self
+            .client()
             .query(
                 "SELECT version, name, checksum, \
                    to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
@@ -150,6 +155,7 @@ impl MigrationStore for PgDatabase {
     }
 
     fn drop_history(&mut self) -> Result<(), DbError> {
+        self.history_ready = false;
         self.client()
             .batch_execute(
                 "DROP TABLE IF EXISTS ferry.ferry_migrations; DROP SCHEMA IF EXISTS ferry",
@@ -158,52 +164,66 @@ impl MigrationStore for PgDatabase {
     }
 
     fn run_script(&mut self, script: &Script, change: &HistoryChange) -> Result<(), DbError> {
-        let started = Instant::now();
-        let client = self.client();
-        if script.transactional {
-            let first = script.committed_first.min(script.statements.len());
-            for i in 0..first {
-                client
-                    .batch_execute(&script.statements[i].sql)
-                    .map_err(|e| script.failure(i, pg_message(&e)))?;
-            }
-            // Dropping the transaction without commit rolls it back.
-            let mut tx = client
-                .transaction()
-                .map_err(|e| db_error(DbErrorKind::Apply, "cannot begin a transaction", &e))?;
-            for (i, stmt) in script.statements.iter().enumerate().skip(first) {
-                tx.batch_execute(&stmt.sql)
-                    .map_err(|e| script.failure(i, pg_message(&e)))?;
-            }
-            apply_history(&mut tx, change, started.elapsed())
-                .map_err(|e| db_error(DbErrorKind::Apply, "cannot record the migration", &e))?;
-            tx.commit()
-                .map_err(|e| db_error(DbErrorKind::Apply, "cannot commit", &e))?;
-            return Ok(());
+        let create = !self.history_ready;
+        let result = run(self.client(), script, change, create);
+        if result.is_ok() {
+            self.history_ready = true;
         }
-        for (i, stmt) in script.statements.iter().enumerate() {
+        result
+    }
+}
+
+/// Runs a script and its history change; `create` makes the history table first.
+fn run(
+    client: &mut postgres::Client,
+    script: &Script,
+    change: &HistoryChange,
+    create: bool,
+) -> Result<(), DbError> {
+    let started = Instant::now();
+    if script.transactional {
+        let first = script.committed_first.min(script.statements.len());
+        for i in 0..first {
             client
-                .batch_execute(&stmt.sql)
+                .batch_execute(&script.statements[i].sql)
                 .map_err(|e| script.failure(i, pg_message(&e)))?;
         }
+        // Dropping the transaction without commit rolls it back.
         let mut tx = client
             .transaction()
             .map_err(|e| db_error(DbErrorKind::Apply, "cannot begin a transaction", &e))?;
-        apply_history(&mut tx, change, started.elapsed())
-            .and_then(|()| tx.commit())
-            .map_err(|e| {
-                let mut err = db_error(
-                    DbErrorKind::PartiallyApplied,
-                    "cannot record the migration",
-                    &e,
-                );
-                err.message.push_str(&format!(
-                    "\nevery statement of {} ran, but the history does not say so",
-                    script.origin
-                ));
-                err
-            })
+        for (i, stmt) in script.statements.iter().enumerate().skip(first) {
+            tx.batch_execute(&stmt.sql)
+                .map_err(|e| script.failure(i, pg_message(&e)))?;
+        }
+        apply_history(&mut tx, change, started.elapsed(), create)
+            .map_err(|e| db_error(DbErrorKind::Apply, "cannot record the migration", &e))?;
+        tx.commit()
+            .map_err(|e| db_error(DbErrorKind::Apply, "cannot commit", &e))?;
+        return Ok(());
     }
+    for (i, stmt) in script.statements.iter().enumerate() {
+        client
+            .batch_execute(&stmt.sql)
+            .map_err(|e| script.failure(i, pg_message(&e)))?;
+    }
+    let mut tx = client
+        .transaction()
+        .map_err(|e| db_error(DbErrorKind::Apply, "cannot begin a transaction", &e))?;
+    apply_history(&mut tx, change, started.elapsed(), create)
+        .and_then(|()| tx.commit())
+        .map_err(|e| {
+            let mut err = db_error(
+                DbErrorKind::PartiallyApplied,
+                "cannot record the migration",
+                &e,
+            );
+            err.message.push_str(&format!(
+                "\nevery statement of {} ran, but the history does not say so",
+                script.origin
+            ));
+            err
+        })
 }
 
 /// Who holds the advisory lock, for the message: pid, application, client, since when.

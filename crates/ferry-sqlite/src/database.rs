@@ -16,6 +16,9 @@ const MAX_REPORTED_ROWS: usize = 10;
 #[derive(Debug)]
 pub struct SqliteDatabase {
     conn: Connection,
+    /// The history table is known to exist: scripts stop creating it (once per run, not
+    /// once per migration).
+    pub(crate) history_ready: std::cell::Cell<bool>,
 }
 
 /// Where a URL points.
@@ -53,7 +56,10 @@ impl SqliteDatabase {
         // switch them off in `Plan::before`.
         conn.execute_batch("PRAGMA foreign_keys = ON")
             .map_err(|e| connect_error(url, &e))?;
-        Ok(SqliteDatabase { conn })
+        Ok(SqliteDatabase {
+            conn,
+            history_ready: std::cell::Cell::new(false),
+        })
     }
 
     pub(crate) fn conn(&self) -> &Connection {

@@ -36,7 +36,9 @@ fn history_error(e: rusqlite::Error) -> DbError {
 impl SqliteDatabase {
     fn apply_history(&self, change: &HistoryChange, elapsed: Duration) -> rusqlite::Result<()> {
         let conn = self.conn();
-        conn.execute_batch(CREATE_HISTORY)?;
+        if !self.history_ready.get() {
+            conn.execute_batch(CREATE_HISTORY)?;
+        }
         match change {
             HistoryChange::Record {
                 version,
@@ -84,7 +86,9 @@ impl SqliteDatabase {
             self.apply_history(change, started.elapsed())
                 .map_err(history_error)?;
             conn.execute_batch("COMMIT")
-                .map_err(|e| apply_error("COMMIT", &e))
+                .map_err(|e| apply_error("COMMIT", &e))?;
+            self.history_ready.set(true);
+            Ok(())
         })();
         if result.is_err() {
             // Fails only when the transaction is already gone; the first error is the news.
@@ -166,6 +170,7 @@ impl MigrationStore for SqliteDatabase {
     }
 
     fn drop_history(&mut self) -> Result<(), DbError> {
+        self.history_ready.set(false);
         self.conn()
             .execute_batch("DROP TABLE IF EXISTS ferry_migrations")
             .map_err(|e| apply_error("DROP TABLE IF EXISTS ferry_migrations", &e))
@@ -189,10 +194,12 @@ impl MigrationStore for SqliteDatabase {
                 .execute_batch(&stmt.sql)
                 .map_err(|e| script.failure(i, e.to_string()))?;
         }
-        self.apply_history(change, started.elapsed()).map_err(|e| {
-            let mut err = history_error(e);
-            err.kind = DbErrorKind::PartiallyApplied;
-            err
-        })
+        self.apply_history(change, started.elapsed())
+            .inspect(|()| self.history_ready.set(true))
+            .map_err(|e| {
+                let mut err = history_error(e);
+                err.kind = DbErrorKind::PartiallyApplied;
+                err
+            })
     }
 }
