@@ -503,7 +503,7 @@ fn canonical_base(written: &str) -> String {
 
 /// A user-defined type: `schema.name(args)`, `public` when unqualified.
 fn user_type(head: &str, args: Option<&str>) -> Option<String> {
-    let parts = split_identifier(head)?;
+    let parts = ferry_sql::split_identifier(head)?;
     let (schema, name) = match parts.as_slice() {
         [name] => ("public".to_string(), name.clone()),
         [.., schema, name] => (schema.clone(), name.clone()),
@@ -516,46 +516,6 @@ fn user_type(head: &str, args: Option<&str>) -> Option<String> {
         out.push(')');
     }
     Some(out)
-}
-
-/// Splits `a."B c".d` into its raw parts; unquoted parts are folded to lower case.
-pub(crate) fn split_identifier(text: &str) -> Option<Vec<String>> {
-    let mut parts = Vec::new();
-    let mut chars = text.trim().chars().peekable();
-    loop {
-        let mut part = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next()? {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        part.push('"');
-                    }
-                    '"' => break,
-                    c => part.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == '.' {
-                    break;
-                }
-                part.push(c.to_ascii_lowercase());
-                chars.next();
-            }
-            part = part.trim().to_string();
-            if part.is_empty() || part.contains(char::is_whitespace) {
-                return None;
-            }
-        }
-        parts.push(part);
-        match chars.next() {
-            None => return Some(parts),
-            Some('.') => continue,
-            Some(_) => return None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -733,11 +693,14 @@ mod tests {
     #[test]
     fn split_identifiers() {
         assert_eq!(
-            split_identifier("a.\"B c\".d"),
+            ferry_sql::split_identifier("a.\"B c\".d"),
             Some(vec!["a".into(), "B c".into(), "d".into()])
         );
-        assert_eq!(split_identifier("\"x\"\"y\""), Some(vec!["x\"y".into()]));
-        assert_eq!(split_identifier("a b"), None);
-        assert_eq!(split_identifier("\"open"), None);
+        assert_eq!(
+            ferry_sql::split_identifier("\"x\"\"y\""),
+            Some(vec!["x\"y".into()])
+        );
+        assert_eq!(ferry_sql::split_identifier("a b"), None);
+        assert_eq!(ferry_sql::split_identifier("\"open"), None);
     }
 }

@@ -2697,7 +2697,7 @@ pub(crate) fn nextval_target(sql: &str) -> Option<QualifiedName> {
     if after != ")" {
         return None;
     }
-    let parts = crate::dialect::split_identifier(&text)?;
+    let parts = ferry_sql::split_identifier(&text)?;
     match parts.as_slice() {
         [name] => Some(QualifiedName::new("public", name.clone())),
         [schema, name] => Some(QualifiedName::new(schema.clone(), name.clone())),

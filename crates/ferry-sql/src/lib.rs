@@ -10,4 +10,4 @@ mod split;
 
 pub use expr::expr;
 pub use load::{load_paths, load_str, replay, LoadError};
-pub use split::{split_statements, SqlStatement};
+pub use split::{split_identifier, split_statements, SqlStatement};

@@ -172,6 +172,46 @@ pub fn split_statements(
     Ok(out)
 }
 
+/// Splits `a."B c".d` into its raw parts; unquoted parts are folded to lower case.
+pub fn split_identifier(text: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut chars = text.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    '"' => break,
+                    c => part.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                part.push(c.to_ascii_lowercase());
+                chars.next();
+            }
+            part = part.trim().to_string();
+            if part.is_empty() || part.contains(char::is_whitespace) {
+                return None;
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            None => return Some(parts),
+            Some('.') => continue,
+            Some(_) => return None,
+        }
+    }
+}
+
 /// Byte offsets of line starts, to cut statements out of the text in one pass.
 struct LineIndex {
     starts: Vec<usize>,

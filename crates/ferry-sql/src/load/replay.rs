@@ -2456,46 +2456,6 @@ fn rename_in_expr(
     Some(out)
 }
 
-/// Splits `a."B c".d` into its parts, folding unquoted parts to lower case.
-fn split_name(text: &str) -> Option<Vec<String>> {
-    let mut parts = Vec::new();
-    let mut chars = text.trim().chars().peekable();
-    loop {
-        let mut part = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            loop {
-                match chars.next()? {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        part.push('"');
-                    }
-                    '"' => break,
-                    c => part.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == '.' {
-                    break;
-                }
-                part.push(c.to_ascii_lowercase());
-                chars.next();
-            }
-            part = part.trim().to_string();
-            if part.is_empty() {
-                return None;
-            }
-        }
-        parts.push(part);
-        match chars.next() {
-            None => return Some(parts),
-            Some('.') => continue,
-            Some(_) => return None,
-        }
-    }
-}
-
 /// For each `nextval('name')` of an expression: the position of its literal and the
 /// sequence it names (unqualified names are in the default namespace, as the server
 /// resolves them with the default search path).
@@ -2518,7 +2478,7 @@ fn nextval_literals(tokens: &[Token], default_ns: &str) -> Vec<(usize, Qualified
         let Token::SingleQuotedString(text) = &tokens[lit] else {
             continue;
         };
-        let Some(parts) = split_name(&text.replace("''", "'")) else {
+        let Some(parts) = crate::split_identifier(&text.replace("''", "'")) else {
             continue;
         };
         let name = match parts.as_slice() {
