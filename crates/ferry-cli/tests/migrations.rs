@@ -655,3 +655,47 @@ fn rebase_moves_a_branch_migration_after_the_merged_ones() {
     let again = ok(run_in(dir, &["generate", "noop"]));
     assert!(again.stderr.contains("Nothing to generate"), "{again}");
 }
+
+#[test]
+fn a_diesel_directory_applies_as_it_is() {
+    let db = SqliteDb::new();
+    let p = project("sqlite", &db.url);
+    let dir = p.path();
+    // diesel's layout: dashed versions, its own initial setup migration, no ferry.sum.
+    migration(
+        dir,
+        "00000000000000_diesel_initial_setup",
+        "-- This file was automatically created by Diesel\nSELECT 1;\n",
+        "SELECT 1;\n",
+    );
+    migration(
+        dir,
+        "2017-12-03-234423_create_posts",
+        "CREATE TABLE posts (id INTEGER PRIMARY KEY, title VARCHAR NOT NULL);\n",
+        "DROP TABLE posts;\n",
+    );
+    migration(
+        dir,
+        "2017-12-10-101010_add_body",
+        "ALTER TABLE posts ADD COLUMN body TEXT;\n",
+        "ALTER TABLE posts DROP COLUMN body;\n",
+    );
+    let out = ok(run_in(dir, &["migrate"]));
+    assert!(out.stderr.contains("no ferry.sum"), "{out}");
+    assert!(
+        out.stderr.contains("now at version 2017-12-10-101010"),
+        "{out}"
+    );
+    // Offline commands need the directory vouched for first.
+    assert_eq!(run_in(dir, &["check"]).code, 10);
+    ok(run_in(dir, &["hash"]));
+    ok(run_in(dir, &["check", "--env", "dev"]));
+    ok(run_in(dir, &["rollback", "--force"]));
+    let cols: i64 = db
+        .connection()
+        .query_row("SELECT count(*) FROM pragma_table_info('posts')", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(cols, 2);
+}
