@@ -7,6 +7,7 @@ mod error;
 mod migrations;
 mod prompt;
 mod source;
+mod ui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,6 +24,12 @@ struct Cli {
     /// Path to ferry.toml (default: ./ferry.toml or the nearest one above).
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Print only errors, warnings and results.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print each statement of a migration as it runs.
+    #[arg(short, long, global = true)]
+    verbose: bool,
 
     #[command(subcommand)]
     command: Command,
@@ -89,6 +96,7 @@ pub struct RenameArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    ui::init(cli.quiet, cli.verbose);
     let result = match cli.command {
         Command::Init(args) => commands::init::run(args),
         Command::Diff(args) => commands::diff::run(cli.config.as_deref(), args),

@@ -160,6 +160,7 @@ pub fn replay(kind: DialectKind, migrations: &[&Migration]) -> Result<Schema> {
 /// Runs a migration's `up.sql` and records it.
 pub fn run_up(db: &mut dyn MigrationStore, m: &Migration, kind: DialectKind) -> Result<()> {
     let script = m.up_script(kind)?;
+    echo(&script);
     db.run_script(
         &script,
         &HistoryChange::Record {
@@ -169,6 +170,16 @@ pub fn run_up(db: &mut dyn MigrationStore, m: &Migration, kind: DialectKind) -> 
         },
     )?;
     Ok(())
+}
+
+/// With `--verbose`: the statements of a script about to run.
+pub fn echo(script: &ferry_core::Script) {
+    if !crate::ui::verbose() {
+        return;
+    }
+    for stmt in &script.statements {
+        eprintln!("  {}:{}: {}", script.origin, stmt.line, stmt.sql);
+    }
 }
 
 /// The migrations an applied history stands for, in order.
@@ -354,7 +365,7 @@ pub fn take_backup(
     let path = dir.join(name);
     let started = std::time::Instant::now();
     let info = db.backup_to(&path)?;
-    eprintln!(
+    crate::info!(
         "Backup of {} written to {} ({}, {} table(s), {} row(s), {} bytes, {} ms)",
         dest.display(),
         path.display(),

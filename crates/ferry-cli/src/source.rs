@@ -169,16 +169,16 @@ pub fn report_opaque(schema: &Schema, what: &str) {
     if schema.opaque.is_empty() {
         return;
     }
-    eprintln!(
+    crate::info!(
         "note: {} statement(s) in {what} are not managed by ferry yet and were left alone:",
         schema.opaque.len()
     );
     for s in schema.opaque.iter().take(10) {
         let first_line = s.sql.lines().next().unwrap_or("");
-        eprintln!("  {}: {first_line}", s.origin);
+        crate::info!("  {}: {first_line}", s.origin);
     }
     if schema.opaque.len() > 10 {
-        eprintln!("  … and {} more", schema.opaque.len() - 10);
+        crate::info!("  … and {} more", schema.opaque.len() - 10);
     }
 }
 

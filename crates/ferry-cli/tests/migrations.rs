@@ -699,3 +699,35 @@ fn a_diesel_directory_applies_as_it_is() {
         .unwrap();
     assert_eq!(cols, 2);
 }
+
+#[test]
+fn quiet_prints_nothing_on_success_and_verbose_prints_each_statement() {
+    let db = SqliteDb::new();
+    let p = project("sqlite", &db.url);
+    let dir = p.path();
+    migration(
+        dir,
+        "1_a",
+        "CREATE TABLE a (id integer PRIMARY KEY);\n",
+        "DROP TABLE a;\n",
+    );
+    migration(
+        dir,
+        "2_b",
+        "CREATE TABLE b (id integer PRIMARY KEY);\n",
+        "DROP TABLE b;\n",
+    );
+    ok(run_in(dir, &["hash"]));
+    let out = ok(run_in(dir, &["-q", "migrate", "--to", "1"]));
+    assert_eq!(
+        (out.stdout.as_str(), out.stderr.as_str()),
+        ("", ""),
+        "{out}"
+    );
+    let out = ok(run_in(dir, &["migrate", "--verbose"]));
+    assert!(out.stderr.contains("2_b/up.sql:1: CREATE TABLE b"), "{out}");
+    // Errors still show when quiet.
+    let out = run_in(dir, &["--quiet", "rollback", "--to", "7"]);
+    assert_eq!(out.code, 64, "{out}");
+    assert!(out.stderr.contains("--to 7"), "{out}");
+}

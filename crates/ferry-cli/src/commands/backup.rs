@@ -49,7 +49,7 @@ pub fn run(config_path: Option<&Path>, args: BackupArgs) -> Result<ExitCode> {
     match &args.out {
         Some(path) => {
             let info = db.backup_to(path)?;
-            eprintln!(
+            crate::info!(
                 "Backup of {} written to {} ({}, {} table(s), {} row(s), {} bytes)",
                 dest.display(),
                 path.display(),
@@ -72,7 +72,7 @@ fn list(config: Option<&Config>, env: Option<&str>) -> Result<ExitCode> {
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("No backups: {} does not exist.", dir.display());
+            crate::info!("No backups: {} does not exist.", dir.display());
             return Ok(ExitCode::SUCCESS);
         }
         Err(e) => {
@@ -114,7 +114,7 @@ fn list(config: Option<&Config>, env: Option<&str>) -> Result<ExitCode> {
         );
     }
     if rows.is_empty() {
-        eprintln!("No backups in {}.", dir.display());
+        crate::info!("No backups in {}.", dir.display());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -161,7 +161,7 @@ pub fn restore(config_path: Option<&Path>, args: RestoreArgs) -> Result<ExitCode
     let mut db = connect(&dest.url)?;
     let started = std::time::Instant::now();
     let info = db.restore_from(&args.file)?;
-    eprintln!(
+    crate::info!(
         "Restored {} into {} ({}, {} table(s), {} row(s), {} ms)",
         args.file.display(),
         dest.display(),

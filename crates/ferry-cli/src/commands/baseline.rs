@@ -122,11 +122,11 @@ pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
                     checksum: m.checksum(),
                 },
             )?;
-            eprintln!("recorded {} as applied (not run)", m.id());
+            crate::info!("recorded {} as applied (not run)", m.id());
         }
         Ok(())
     })?;
-    eprintln!("{target} is now at version {upto}.");
+    crate::info!("{target} is now at version {upto}.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -163,6 +163,6 @@ fn write_baseline(
     migrations::write_file(&path.join(ferry_migrate::dir::UP), &up)?;
     migrations::write_file(&path.join(ferry_migrate::dir::DOWN), &down)?;
     migrations::write_sum(dir)?;
-    eprintln!("wrote {}", path.display());
+    crate::info!("wrote {}", path.display());
     Ok(())
 }

@@ -175,7 +175,7 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
                     ""
                 }
             );
-            eprintln!(
+            crate::info!(
                 "{}: {summary}",
                 if code == 0 { "ok" } else { "check failed" }
             );

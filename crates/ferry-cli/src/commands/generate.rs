@@ -63,7 +63,7 @@ pub fn run(config_path: Option<&Path>, args: GenerateArgs) -> Result<ExitCode> {
         match generated_files(kind, &base, &paths, &args.renames, &id)? {
             Some(files) => files,
             None => {
-                eprintln!(
+                crate::info!(
                     "Nothing to generate: the migrations in {} already build the schema.",
                     dir.path.display()
                 );
@@ -139,7 +139,7 @@ pub fn write_migration(dir: &Path, id: &str, up: &str, down: &str) -> Result<()>
     migrations::write_file(&target.join(ferry_migrate::dir::UP), up)?;
     migrations::write_file(&target.join(ferry_migrate::dir::DOWN), down)?;
     migrations::write_sum(dir)?;
-    eprintln!(
+    crate::info!(
         "wrote {}/{{{},{}}}",
         target.display(),
         ferry_migrate::dir::UP,

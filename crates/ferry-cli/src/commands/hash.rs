@@ -30,7 +30,7 @@ pub fn run(config_path: Option<&Path>, args: HashArgs) -> Result<ExitCode> {
         ));
     }
     migrations::write_sum(&dir.path)?;
-    eprintln!(
+    crate::info!(
         "wrote {} ({} migration(s))",
         ferry_migrate::sum::path(&dir.path).display(),
         dir.migrations.len()

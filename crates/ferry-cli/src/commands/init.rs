@@ -66,6 +66,6 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
              CREATE TABLE users (\n  id integer PRIMARY KEY,\n  email text NOT NULL UNIQUE\n);\n",
         )?;
     }
-    eprintln!("wrote {} and {}", config.display(), starter.display());
+    crate::info!("wrote {} and {}", config.display(), starter.display());
     Ok(ExitCode::SUCCESS)
 }

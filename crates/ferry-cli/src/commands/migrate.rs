@@ -90,7 +90,7 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             }
             println!();
         }
-        eprintln!(
+        crate::info!(
             "Dry run: {} pending migration(s) for {target}, nothing applied.",
             pending.len()
         );
@@ -121,7 +121,7 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             .collect();
         let mut applied = Vec::new();
         if pending.is_empty() {
-            eprintln!(
+            crate::info!(
                 "Nothing to do: {target} is at version {}.",
                 status.current_version().unwrap_or("(none)")
             );
@@ -150,11 +150,11 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
                 ));
             }
             let ms = one.elapsed().as_millis();
-            eprintln!("applied {} ({ms} ms)", m.id());
+            crate::info!("applied {} ({ms} ms)", m.id());
             applied.push(json!({"migration": m.id(), "ms": ms as u64}));
             current = Some(m.version.clone());
         }
-        eprintln!(
+        crate::info!(
             "Applied {} migration(s) to {target} in {} ms; now at version {}.",
             pending.len(),
             started.elapsed().as_millis(),
@@ -176,7 +176,7 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
                 ),
             ));
         }
-        eprintln!("Verified: {target} matches its migrations.");
+        crate::info!("Verified: {target} matches its migrations.");
         verified = Some(true);
     }
     if let Format::Json = args.format {
@@ -233,9 +233,9 @@ fn preflight(
             ),
         ));
     }
-    eprintln!("About to apply to {target}:");
+    crate::info!("About to apply to {target}:");
     for m in pending {
-        eprintln!("  {}", m.id());
+        crate::info!("  {}", m.id());
     }
     for l in lint
         .iter()

@@ -48,7 +48,7 @@ pub fn run(config_path: Option<&Path>, args: PullArgs) -> Result<ExitCode> {
                 format!("cannot write {}: {e}", path.display()),
             )
         })?;
-        eprintln!("wrote {}", path.display());
+        crate::info!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -49,7 +49,7 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let plan = dialect.plan(&current, &desired, &changes)?;
     let target = redact(&url);
     if plan.is_empty() {
-        eprintln!("Nothing to do: {target} already matches the schema.");
+        crate::info!("Nothing to do: {target} already matches the schema.");
         return Ok(ExitCode::SUCCESS);
     }
     print!("{}", super::annotated_sql(&plan));
@@ -57,7 +57,7 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
         eprintln!("{line}");
     }
     if args.dry_run {
-        eprintln!(
+        crate::info!(
             "Dry run: {} step(s) planned for {target}, nothing applied.",
             plan.steps.len()
         );
@@ -79,7 +79,7 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     }
     let started = Instant::now();
     db.apply(&plan)?;
-    eprintln!(
+    crate::info!(
         "Applied {} step(s) to {target} in {} ms.",
         plan.steps.len(),
         started.elapsed().as_millis()

@@ -75,7 +75,7 @@ pub fn run(config_path: Option<&Path>, args: RebaseArgs) -> Result<ExitCode> {
             None => {
                 remove(&mine.path)?;
                 crate::migrations::write_sum(&dir.path)?;
-                eprintln!(
+                crate::info!(
                     "{} is no longer needed (the other migrations already build the schema): removed it",
                     mine.id()
                 );
@@ -88,7 +88,7 @@ pub fn run(config_path: Option<&Path>, args: RebaseArgs) -> Result<ExitCode> {
     };
     remove(&mine.path)?;
     write_migration(&dir.path, &id, &up, &down)?;
-    eprintln!("moved {} to {id} ({how})", mine.id());
+    crate::info!("moved {} to {id} ({how})", mine.id());
     Ok(ExitCode::SUCCESS)
 }
 

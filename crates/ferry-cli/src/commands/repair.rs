@@ -66,7 +66,7 @@ pub fn run(config_path: Option<&Path>, args: RepairArgs) -> Result<ExitCode> {
                     checksum: m.checksum(),
                 },
             )?;
-            eprintln!(
+            crate::info!(
                 "{target}: accepted the edited {} of {}",
                 ferry_migrate::dir::UP,
                 m.id()

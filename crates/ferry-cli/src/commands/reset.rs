@@ -89,7 +89,7 @@ pub fn run(config_path: Option<&Path>, args: ResetArgs) -> Result<ExitCode> {
         )?;
         db.apply(&drop)?;
         db.drop_history()?;
-        eprintln!(
+        crate::info!(
             "Dropped {} table(s) of {}.",
             current.tables.len(),
             dest.display()
@@ -103,12 +103,12 @@ pub fn run(config_path: Option<&Path>, args: ResetArgs) -> Result<ExitCode> {
                     &ferry_core::diff(&empty, schema, &no_renames),
                 )?;
                 db.apply(&build)?;
-                eprintln!("Pushed the schema: {} table(s).", schema.tables.len());
+                crate::info!("Pushed the schema: {} table(s).", schema.tables.len());
             }
             None => {
                 for m in &dir.migrations {
                     migrations::run_up(db, m, dialect.kind())?;
-                    eprintln!("applied {}", m.id());
+                    crate::info!("applied {}", m.id());
                 }
             }
         }

@@ -57,7 +57,7 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
     let chosen = choose(&dir, &history, &args)?;
     migrations::require_integrity(&dir, true)?;
     if chosen.is_empty() {
-        eprintln!("Nothing to roll back: {target} has no applied migration to undo.");
+        crate::info!("Nothing to roll back: {target} has no applied migration to undo.");
         return Ok(ExitCode::SUCCESS);
     }
     if args.dry_run {
@@ -69,7 +69,7 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
             }
             println!();
         }
-        eprintln!(
+        crate::info!(
             "Dry run: {} migration(s) of {target} would be rolled back, nothing changed.",
             chosen.len()
         );
@@ -115,6 +115,7 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
         }
         for (i, m) in chosen.iter().enumerate() {
             let script = down_script(m, kind)?;
+            migrations::echo(&script);
             let change = HistoryChange::Forget {
                 version: m.version.clone(),
             };
@@ -130,13 +131,13 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
                     ),
                 ));
             }
-            eprintln!("rolled back {}", m.id());
+            crate::info!("rolled back {}", m.id());
         }
         Ok(())
     })?;
     let history = db.history()?;
     let after = status(&dir, &history);
-    eprintln!(
+    crate::info!(
         "Rolled back {} migration(s) of {target}; now at version {}.",
         chosen.len(),
         after.current_version().unwrap_or("(none)")
