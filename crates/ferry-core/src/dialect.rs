@@ -81,6 +81,12 @@ pub trait Database: crate::history::MigrationStore + crate::backup::Backup {
 
     /// Applies `plan` atomically where the dialect allows; on error nothing is left applied.
     fn apply(&mut self, plan: &Plan) -> Result<(), DbError>;
+
+    /// A new, empty, throwaway database of the same engine (on PostgreSQL: on the same
+    /// server), for trying changes without touching this one (`ferry migrate --rehearse`).
+    /// It is removed when the returned value is dropped, whatever happened in it. Fails with
+    /// `DbErrorKind::Connect` when it cannot be made, naming the privilege that is missing.
+    fn scratch(&mut self) -> Result<Box<dyn Database>, DbError>;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@ use ferry_core::url::{redact, redact_in};
 use ferry_core::{Database, DbError, DbErrorKind, Dialect, Plan, Schema};
 use postgres::{Client, NoTls};
 
+use crate::scratch::ScratchOwner;
 use crate::POSTGRES;
 
 /// A connection to one PostgreSQL database.
@@ -15,6 +16,10 @@ pub struct PgDatabase {
     /// The history table is known to exist: `run_script` stops creating it (once per run,
     /// not once per migration).
     pub(crate) history_ready: bool,
+    /// Set when this is a scratch database (`Database::scratch`): dropping it drops the
+    /// database. Declared after `client` because fields drop in order: our own session is
+    /// closed before the database goes.
+    scratch: Option<ScratchOwner>,
 }
 
 impl std::fmt::Debug for PgDatabase {
@@ -47,7 +52,45 @@ impl PgDatabase {
             client,
             config,
             history_ready: false,
+            scratch: None,
         })
+    }
+
+    /// Connects to the scratch database `owner` just created; it is dropped with the
+    /// returned value (or at once, with `owner`, when the connection fails).
+    pub(crate) fn connect_scratch(
+        config: postgres::Config,
+        owner: ScratchOwner,
+    ) -> Result<PgDatabase, DbError> {
+        let client = config.connect(NoTls).map_err(|e| {
+            DbError::new(
+                DbErrorKind::Connect,
+                format!(
+                    "cannot connect to the scratch database {}: {}",
+                    owner.name(),
+                    pg_message(&e)
+                ),
+            )
+        })?;
+        Ok(PgDatabase {
+            client,
+            config,
+            history_ready: false,
+            scratch: Some(owner),
+        })
+    }
+
+    /// [`Database::scratch`] as a `PgDatabase`: an empty database on the same server, with
+    /// the same encoding and locale, dropped (`WITH (FORCE)` from PostgreSQL 13) when the
+    /// returned value is dropped. Needs the CREATEDB privilege.
+    pub fn scratch_database(&mut self) -> Result<PgDatabase, DbError> {
+        crate::scratch::create(&self.config)
+    }
+
+    /// The name of the scratch database this is connected to; `None` for a database that
+    /// is not a scratch one.
+    pub fn scratch_name(&self) -> Option<&str> {
+        self.scratch.as_ref().map(ScratchOwner::name)
     }
 
     /// The underlying client, for callers that need more than inspect and apply.
@@ -144,6 +187,10 @@ impl Database for PgDatabase {
                 .map_err(|e| failed(stmt, e))?;
         }
         Ok(())
+    }
+
+    fn scratch(&mut self) -> Result<Box<dyn Database>, DbError> {
+        Ok(Box::new(self.scratch_database()?))
     }
 }
 

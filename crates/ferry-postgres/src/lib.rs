@@ -7,10 +7,12 @@ mod dialect;
 mod history;
 mod inspect;
 mod plan;
+mod scratch;
 
 pub use backup::{BackupMethod, BACKUP_METHOD_ENV};
 pub use database::PgDatabase;
 pub use dialect::{canonical_type, implicit_name, quote_ident, quote_qualified, Postgres};
+pub use scratch::SCRATCH_PREFIX;
 
 /// The PostgreSQL dialect, for code that needs a `&'static dyn Dialect`.
 pub static POSTGRES: Postgres = Postgres;

@@ -239,6 +239,12 @@ impl Database for SqliteDatabase {
         }
         self.run_outside(&plan.after)
     }
+
+    fn scratch(&mut self) -> Result<Box<dyn Database>, DbError> {
+        // An in-memory database is private to its connection and disappears with it: nothing
+        // to clean up, and nothing written next to the target's file.
+        Ok(Box::new(SqliteDatabase::open("sqlite::memory:")?))
+    }
 }
 
 impl SqliteDatabase {
