@@ -85,6 +85,8 @@ CREATE TABLE empty_table ();
 CREATE TABLE only_generated (g int GENERATED ALWAYS AS (1) STORED);
 CREATE TABLE "Odd Schema".things (id bigserial PRIMARY KEY, kind "Odd Schema"."Weird Type"[]);
 CREATE TABLE blobs (id serial PRIMARY KEY, body text, data bytea);
+-- A line of a string literal that looks like the start of rows.
+COMMENT ON TABLE blobs IS E'not rows:\nCOPY public.blobs (id, body, data) FROM stdin;\n\\.\nthe end';
 "#;
 
 const ROWS: &str = r#"

@@ -45,6 +45,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("lock_timeout", "0"),
     ("idle_in_transaction_session_timeout", "0"),
     ("check_function_bodies", "false"),
+    ("client_min_messages", "warning"),
     ("row_security", "off"),
     ("search_path", "public"),
     ("DateStyle", "ISO, YMD"),
@@ -605,23 +606,32 @@ pub(super) fn restore(client: &mut Client, path: &Path) -> Result<BackupInfo, Db
             pending_line = line_no;
         }
         pending.push_str(text);
-        // A COPY line only starts rows when it is a statement of its own, not a line inside
-        // a string literal of an earlier statement: the splitter tells.
-        let trimmed = text.trim_end();
-        if !(trimmed.starts_with("COPY ") && trimmed.ends_with(" FROM stdin;")) {
+        // Rows follow a line that ends a `COPY ... FROM stdin;` statement, not a line that
+        // only looks like one inside a string literal of another statement: the splitter
+        // tells. It fails on a literal still open; the text then goes on.
+        if !text.trim_end().ends_with(" FROM stdin;") {
             continue;
         }
-        let statements = split(&pending, &origin, pending_line)?;
-        let copy = trimmed.trim_end_matches(';');
+        let Ok(statements) = ferry_sql::split_statements(&pending, &origin, DialectKind::Postgres)
+        else {
+            continue;
+        };
         let Some((last, before)) = statements.split_last() else {
             continue;
         };
-        if last.sql != copy {
+        let is_copy = last.leading_words(1) == ["copy"] && last.sql.ends_with(" FROM stdin");
+        if !is_copy {
             continue;
         }
-        for stmt in before {
-            execute(&mut tx, stmt, &origin, pending_line)?;
-        }
+        run_statements(
+            &mut tx,
+            &pending,
+            &statements,
+            before.len(),
+            &origin,
+            pending_line,
+        )?;
+        let copy = last.sql.as_str();
         rows += copy_in(&mut tx, copy, &mut reader, &mut line_no, &origin)?;
         tables += 1;
         pending.clear();
@@ -632,9 +642,15 @@ pub(super) fn restore(client: &mut Client, path: &Path) -> Result<BackupInfo, Db
             "{origin} is incomplete: it does not end with \"{END}\" (a truncated copy?); nothing was restored"
         )));
     }
-    for stmt in split(&pending, &origin, pending_line)? {
-        execute(&mut tx, &stmt, &origin, pending_line)?;
-    }
+    let statements = split(&pending, &origin, pending_line)?;
+    run_statements(
+        &mut tx,
+        &pending,
+        &statements,
+        statements.len(),
+        &origin,
+        pending_line,
+    )?;
     tx.commit()
         .map_err(|e| restore_error(format!("cannot commit the restore: {}", pg_message(&e))))?;
     Ok(BackupInfo {
@@ -659,30 +675,55 @@ fn split(
     })
 }
 
-/// Runs one statement of the file. The file's `SET`s become `SET LOCAL`, so that the
-/// connection's own settings are back once the restore ends.
-fn execute(
+/// Runs the first `count` of `statements`, split from `text` (which starts at line
+/// `first_line` of the file). Each runs as `text` has it, from its first token to the next
+/// statement's: the splitter blanks lines that start with a backslash (psql meta-commands)
+/// even inside string literals, where they are data. The file's `SET`s become `SET LOCAL`,
+/// so that the connection's own settings are back once the restore ends.
+fn run_statements(
     tx: &mut Transaction<'_>,
-    stmt: &ferry_sql::SqlStatement,
+    text: &str,
+    statements: &[ferry_sql::SqlStatement],
+    count: usize,
     origin: &str,
     first_line: u64,
 ) -> Result<(), DbError> {
-    let words = stmt.leading_words(2);
-    let sql = if words.first().map(String::as_str) == Some("set")
-        && !matches!(words.get(1).map(String::as_str), Some("local" | "session"))
-    {
-        format!("SET LOCAL {}", stmt.sql[3..].trim_start())
-    } else {
-        stmt.sql.clone()
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
+    // Lines and columns are 1-based; columns count characters.
+    let offset = |stmt: &ferry_sql::SqlStatement| {
+        let line_start = line_starts
+            .get(stmt.line.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or(text.len());
+        text[line_start..]
+            .char_indices()
+            .nth(stmt.column.saturating_sub(1) as usize)
+            .map(|(i, _)| line_start + i)
+            .unwrap_or(text.len())
     };
-    tx.batch_execute(&sql).map_err(|e| {
-        restore_error(format!(
-            "{origin}:{}: {}; nothing was restored",
-            first_line + stmt.line - 1,
-            pg_message(&e)
-        ))
-        .in_statement(stmt.sql.clone())
-    })
+    for (i, stmt) in statements.iter().enumerate().take(count) {
+        let end = statements.get(i + 1).map(offset).unwrap_or(text.len());
+        let written = text[offset(stmt)..end].trim_end();
+        let words = stmt.leading_words(2);
+        let sql = if words.first().map(String::as_str) == Some("set")
+            && !matches!(words.get(1).map(String::as_str), Some("local" | "session"))
+        {
+            format!("SET LOCAL {}", written[3..].trim_start())
+        } else {
+            written.to_string()
+        };
+        tx.batch_execute(&sql).map_err(|e| {
+            restore_error(format!(
+                "{origin}:{}: {}; nothing was restored",
+                first_line + stmt.line - 1,
+                pg_message(&e)
+            ))
+            .in_statement(stmt.sql.clone())
+        })?;
+    }
+    Ok(())
 }
 
 /// Feeds the rows after a `COPY ... FROM stdin;` line to the server, up to the `\.` line;
