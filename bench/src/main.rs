@@ -10,7 +10,11 @@
 //!
 //! `cargo run --release -p ferry-bench -- migrate [--migrations 200] [--runs 3] [--durable]`
 //! times versioned migrations instead: see `migrate.rs`. Results: `bench/README.md`.
+//!
+//! `cargo run --release -p ferry-bench -- backup [--tables 10] [--rows 100000] [--runs 3]`
+//! times backup and restore, ferry's built-in dump against pg_dump: see `backup.rs`.
 
+mod backup;
 mod migrate;
 
 use std::fmt::Write as _;
@@ -38,6 +42,14 @@ fn main() {
     let ferry = ferry_binary();
     let work = std::env::temp_dir().join(format!("ferry-bench-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("create work dir");
+
+    if args.get(1).map(String::as_str) == Some("backup") {
+        let tables = value("--tables").and_then(|v| v.parse().ok()).unwrap_or(10);
+        let rows = value("--rows").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        backup::run(&work, tables, rows, runs, &pg_admin);
+        let _ = std::fs::remove_dir_all(&work);
+        return;
+    }
 
     if args.get(1).map(String::as_str) == Some("migrate") {
         let counts: Vec<usize> = value("--migrations")
