@@ -27,6 +27,10 @@ pub struct MigrateArgs {
     /// Print what would run and change nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Change nothing: apply the pending migrations, roll them back and apply them again on
+    /// a scratch copy of the target's schema and history, and report each step.
+    #[arg(long, conflicts_with = "dry_run")]
+    rehearse: bool,
     /// Stop after this version (inclusive).
     #[arg(long, value_name = "VERSION")]
     to: Option<String>,
@@ -75,6 +79,11 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
         .filter_map(|e| e.migration)
         .filter(|m| within(&m.version, args.to.as_deref()))
         .collect();
+
+    if args.rehearse {
+        // Reads the target and changes nothing there: no lock, backup or confirmation.
+        return super::rehearse::run(db.as_mut(), &dir, &history, &pending, &target, args.format);
+    }
 
     if args.dry_run {
         for m in &pending {

@@ -9,6 +9,7 @@ pub mod migrate;
 pub mod pull;
 pub mod push;
 pub mod rebase;
+pub mod rehearse;
 pub mod repair;
 pub mod reset;
 pub mod rollback;
