@@ -358,8 +358,11 @@ fn sqlite_rehearsal_passes_and_leaves_the_file_byte_for_byte() {
         dir,
         &["migrate", "--env", "staging", "--to", "20260101000000"],
     ));
-    db.execute("INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'grace')")
-        .unwrap();
+    db.execute(
+        "INSERT INTO users (id, name) VALUES (1, 'ada'), (2, 'grace');\n\
+         CREATE VIEW user_names AS SELECT name FROM users;",
+    )
+    .unwrap();
     let bytes = std::fs::read(&db.path).unwrap();
     let files = files_in(db.dir.path());
 
@@ -370,6 +373,12 @@ fn sqlite_rehearsal_passes_and_leaves_the_file_byte_for_byte() {
     }
     assert!(out.stdout.contains("Rehearsal passed"), "{out}");
     assert!(out.stdout.contains("no rows are copied"), "{out}");
+    // The view ferry does not model is named as not copied.
+    assert!(
+        out.stdout.contains("not copied into the scratch database"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("CREATE VIEW user_names"), "{out}");
     let json = ok(run_in(
         dir,
         &[
@@ -385,6 +394,7 @@ fn sqlite_rehearsal_passes_and_leaves_the_file_byte_for_byte() {
     assert_eq!(doc["passed"], true);
     assert_eq!(doc["migrations"][0]["outcome"], "passed");
     assert_eq!(doc["migrations"][1]["outcome"], "passed");
+    assert_eq!(doc["not_copied"].as_array().unwrap().len(), 1);
 
     // Not a byte changed, and no file written beside it.
     assert_eq!(std::fs::read(&db.path).unwrap(), bytes);

@@ -116,6 +116,9 @@ struct Report<'r, 'a> {
     copy_ms: u128,
     total_ms: u128,
     failure: Option<&'r Failure>,
+    /// The first lines of the target's statements ferry keeps but does not model (SQLite's
+    /// views and triggers), which the scratch database lacks.
+    not_copied: Vec<String>,
     /// Why the lint could not run (it replays the migrations offline).
     lint_failure: Option<&'r str>,
     exit_code: u8,
@@ -179,6 +182,11 @@ pub fn run(
     );
     // The only read of the target besides its history (read by the caller).
     let current = db.inspect()?;
+    let not_copied: Vec<String> = current
+        .opaque
+        .iter()
+        .map(|s| shorten(s.sql.lines().next().unwrap_or("")))
+        .collect();
     let mut scratch = db.scratch().map_err(|e| {
         let e = CliError::from(e);
         CliError::new(e.exit, format!("cannot rehearse: {}", e.message))
@@ -228,6 +236,7 @@ pub fn run(
         copy_ms,
         total_ms: started.elapsed().as_millis(),
         failure: failure.as_ref(),
+        not_copied,
         lint_failure: lint_failure.as_ref().map(|e| e.message.as_str()),
         exit_code: verdict.as_ref().map_or(0, |e| e.exit as u8),
     };
@@ -443,6 +452,15 @@ fn rehearse(
     Ok(None)
 }
 
+/// A statement's first line, cut to fit a report line.
+fn shorten(line: &str) -> String {
+    const WIDTH: usize = 80;
+    match line.char_indices().nth(WIDTH) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None => line.to_string(),
+    }
+}
+
 fn ms(value: Option<u128>) -> String {
     value.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
@@ -517,6 +535,15 @@ fn print_text(report: &Report) {
     if let Some(message) = report.lint_failure {
         println!("  the lint could not run: {message}");
     }
+    if !report.not_copied.is_empty() {
+        println!(
+            "  not copied into the scratch database ({} statement(s) ferry does not model):",
+            report.not_copied.len()
+        );
+        for line in &report.not_copied {
+            println!("    {line}");
+        }
+    }
     let not_rolled_back = rows
         .iter()
         .filter(|r| {
@@ -584,6 +611,7 @@ fn print_json(report: &Report) {
             "exit_code": f.exit as u8,
         })),
         "lint_failure": report.lint_failure,
+        "not_copied": report.not_copied,
         "not_covered": NOT_COVERED,
         "exit_code": report.exit_code,
     });
