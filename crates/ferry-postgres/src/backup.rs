@@ -272,3 +272,41 @@ impl Drop for PartialFile {
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_from_the_environment() {
+        // The only test that touches this variable.
+        let cases = [
+            (None, Some(BackupMethod::Auto)),
+            (Some("builtin"), Some(BackupMethod::Builtin)),
+            (Some(" PG_DUMP "), Some(BackupMethod::PgDump)),
+            (Some("auto"), Some(BackupMethod::Auto)),
+            (Some("tar"), None),
+        ];
+        for (value, expected) in cases {
+            match value {
+                Some(v) => std::env::set_var(BACKUP_METHOD_ENV, v),
+                None => std::env::remove_var(BACKUP_METHOD_ENV),
+            }
+            assert_eq!(BackupMethod::from_env().ok(), expected, "{value:?}");
+        }
+        std::env::remove_var(BACKUP_METHOD_ENV);
+    }
+
+    #[test]
+    fn partial_files_sit_beside_their_target() {
+        let partial = PartialFile::new(Path::new("/backups/prod.dump")).unwrap();
+        let name = partial
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with("prod.dump.partial-"), "{name}");
+        assert_eq!(partial.path().parent(), Some(Path::new("/backups")));
+    }
+}

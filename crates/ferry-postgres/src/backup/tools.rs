@@ -74,7 +74,11 @@ fn tool_version(tool: &Path) -> Option<(u32, String)> {
     if !out.status.success() {
         return None;
     }
-    let text = String::from_utf8_lossy(&out.stdout);
+    parse_version(&String::from_utf8_lossy(&out.stdout))
+}
+
+/// (major, version) from `pg_dump (PostgreSQL) 15.4 (Debian 15.4-1)` or `... 9.6.24`.
+fn parse_version(text: &str) -> Option<(u32, String)> {
     let version = text
         .split(')')
         .nth(1)?
@@ -319,4 +323,48 @@ fn count_rows(client: &mut impl postgres::GenericClient) -> Result<(usize, u64),
         rows += sum.max(0) as u64;
     }
     Ok((tables.len(), rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_tool_versions() {
+        assert_eq!(
+            parse_version("pg_dump (PostgreSQL) 15.20 (Debian 15.20-0+deb12u1)\n"),
+            Some((15, "15.20".to_string()))
+        );
+        assert_eq!(
+            parse_version("pg_restore (PostgreSQL) 17beta1\n"),
+            Some((17, "17beta1".to_string()))
+        );
+        assert_eq!(parse_version("something else"), None);
+    }
+
+    #[test]
+    fn connection_string_leaves_the_password_out() {
+        let config: postgres::Config =
+            "postgres://bob:p%27ss%5Cw0rd@db.example:5433/my%20db?options=-c%20search_path%3Dx&connect_timeout=3"
+                .parse()
+                .unwrap();
+        let (conninfo, password) = connection(&config);
+        assert_eq!(password.as_deref(), Some("p'ss\\w0rd"));
+        assert!(!conninfo.contains("w0rd"), "{conninfo}");
+        assert_eq!(
+            conninfo,
+            "host='db.example' port='5433' user='bob' dbname='my db' \
+             options='-c search_path=x' connect_timeout='3' application_name='ferry' \
+             sslmode='prefer'"
+        );
+        let config: postgres::Config = "host=/run/postgresql user=u dbname=d sslmode=disable"
+            .parse()
+            .unwrap();
+        let (conninfo, password) = connection(&config);
+        assert_eq!(password, None);
+        assert_eq!(
+            conninfo,
+            "host='/run/postgresql' user='u' dbname='d' application_name='ferry' sslmode='disable'"
+        );
+    }
 }
