@@ -127,34 +127,55 @@ pub fn require_consistent_history(status: &Status, allow_out_of_order: bool) -> 
     Ok(())
 }
 
-/// The schema that `migrations` build, computed without touching any real database:
-/// SQLite runs them in memory, PostgreSQL replays their DDL onto the model.
-pub fn replay(kind: DialectKind, migrations: &[&Migration]) -> Result<Schema> {
-    match kind {
-        DialectKind::Sqlite => {
-            let mut db = ferry_sqlite::SqliteDatabase::open("sqlite::memory:")?;
-            for m in migrations {
-                run_up(&mut db, m, kind).map_err(|e| {
-                    CliError::new(
-                        Exit::InvalidSchema,
-                        format!("cannot replay the migrations: {}", e.message),
-                    )
-                })?;
+/// Migrations replayed one at a time without touching any real database: SQLite runs
+/// them in an in-memory database, PostgreSQL replays their DDL onto the model.
+pub enum Replay {
+    Sqlite(ferry_sqlite::SqliteDatabase),
+    Postgres(Box<ferry_sql::Replayer<'static>>),
+}
+
+impl Replay {
+    pub fn new(kind: DialectKind) -> Result<Replay> {
+        Ok(match kind {
+            DialectKind::Sqlite => {
+                Replay::Sqlite(ferry_sqlite::SqliteDatabase::open("sqlite::memory:")?)
             }
-            Ok(db.inspect()?)
-        }
-        DialectKind::Postgres => {
-            let origins: Vec<String> = migrations
-                .iter()
-                .map(|m| m.up_path().display().to_string())
-                .collect();
-            let scripts = origins
-                .iter()
-                .zip(migrations)
-                .map(|(o, m)| (o.as_str(), m.up.as_str()));
-            Ok(ferry_sql::replay(scripts, crate::source::dialect(kind))?)
+            DialectKind::Postgres => Replay::Postgres(Box::new(ferry_sql::Replayer::new(
+                crate::source::dialect(kind),
+            ))),
+        })
+    }
+
+    pub fn apply(&mut self, m: &Migration) -> Result<()> {
+        match self {
+            Replay::Sqlite(db) => run_up(db, m, DialectKind::Sqlite).map_err(|e| {
+                CliError::new(
+                    Exit::InvalidSchema,
+                    format!("cannot replay the migrations: {}", e.message),
+                )
+            }),
+            Replay::Postgres(replayer) => {
+                Ok(replayer.apply(&m.up_path().display().to_string(), &m.up)?)
+            }
         }
     }
+
+    /// The schema the migrations so far build.
+    pub fn schema(&mut self) -> Result<Schema> {
+        match self {
+            Replay::Sqlite(db) => Ok(db.inspect()?),
+            Replay::Postgres(replayer) => Ok(replayer.schema()?),
+        }
+    }
+}
+
+/// The schema that `migrations` build, computed offline (see [`Replay`]).
+pub fn replay(kind: DialectKind, migrations: &[&Migration]) -> Result<Schema> {
+    let mut replay = Replay::new(kind)?;
+    for m in migrations {
+        replay.apply(m)?;
+    }
+    replay.schema()
 }
 
 /// Runs a migration's `up.sql` and records it.
@@ -281,32 +302,40 @@ pub struct LintLine {
     pub finding: ferry_lint::Finding,
 }
 
-/// Lints each migration against the schema the migrations before it build.
+/// Lints each migration against the schema the migrations before it build, replaying the
+/// directory once.
 pub fn lint_migrations(
     dir: &MigrationDir,
     to_lint: &[&Migration],
     kind: DialectKind,
 ) -> Result<Vec<LintLine>> {
+    let wanted: std::collections::HashSet<String> = to_lint.iter().map(|m| m.id()).collect();
+    let mut left = wanted.len();
+    let mut replay = Replay::new(kind)?;
     let mut out = Vec::new();
-    for m in to_lint {
-        let before: Vec<&Migration> = dir
-            .migrations
-            .iter()
-            .filter(|p| ferry_migrate::compare_versions(&p.version, &m.version).is_lt())
-            .collect();
-        let schema = replay(kind, &before)?;
-        let file = m.up_path().display().to_string();
-        let findings = ferry_lint::lint(&ferry_lint::LintInput {
-            sql: &m.up,
-            origin: &file,
-            kind,
-            before: &schema,
-            transactional: ferry_migrate::dir::is_transactional(&m.up),
-        })?;
-        out.extend(findings.into_iter().map(|finding| LintLine {
-            file: file.clone(),
-            finding,
-        }));
+    for m in &dir.migrations {
+        if wanted.contains(&m.id()) {
+            let before = replay.schema()?;
+            let file = m.up_path().display().to_string();
+            let findings = ferry_lint::lint(&ferry_lint::LintInput {
+                sql: &m.up,
+                origin: &file,
+                kind,
+                before: &before,
+                transactional: ferry_migrate::dir::is_transactional(&m.up),
+            })?;
+            out.extend(findings.into_iter().map(|finding| LintLine {
+                file: file.clone(),
+                finding,
+            }));
+            left -= 1;
+            // The last one linted need not replay: a statement replay cannot follow
+            // must not hide its findings.
+            if left == 0 {
+                break;
+            }
+        }
+        replay.apply(m)?;
     }
     Ok(out)
 }

@@ -9,5 +9,5 @@ mod load;
 mod split;
 
 pub use expr::expr;
-pub use load::{load_paths, load_str, replay, LoadError};
+pub use load::{load_paths, load_str, replay, LoadError, Replayer};
 pub use split::{split_identifier, split_statements, SqlStatement};

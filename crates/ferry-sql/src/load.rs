@@ -12,7 +12,7 @@ use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 mod replay;
 
-pub use replay::replay;
+pub use replay::{replay, Replayer};
 
 /// A schema file that cannot be read or parsed. Points at the file, line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,6 +104,7 @@ enum RenameTarget {
     Index(QualifiedName, String),
 }
 
+#[derive(Clone)]
 struct Loader<'d> {
     dialect: &'d dyn Dialect,
     kind: DialectKind,

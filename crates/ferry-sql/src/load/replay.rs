@@ -29,12 +29,36 @@ pub fn replay<'a>(
     scripts: impl IntoIterator<Item = (&'a str, &'a str)>,
     dialect: &dyn Dialect,
 ) -> Result<Schema, LoadError> {
-    let mut loader = Loader::new(dialect);
-    loader.replay = true;
+    let mut replayer = Replayer::new(dialect);
     for (origin, sql) in scripts {
-        loader.load(sql, origin)?;
+        replayer.apply(origin, sql)?;
     }
-    loader.finish()
+    replayer.loader.finish()
+}
+
+/// Replay one script at a time, with the schema available between them: `ferry check`
+/// lints each migration against what the ones before it build, in one pass.
+#[derive(Clone)]
+pub struct Replayer<'d> {
+    loader: Loader<'d>,
+}
+
+impl<'d> Replayer<'d> {
+    pub fn new(dialect: &'d dyn Dialect) -> Self {
+        let mut loader = Loader::new(dialect);
+        loader.replay = true;
+        Replayer { loader }
+    }
+
+    /// Replays one script; `origin` names it in errors.
+    pub fn apply(&mut self, origin: &str, sql: &str) -> Result<(), LoadError> {
+        self.loader.load(sql, origin)
+    }
+
+    /// The schema the scripts so far build.
+    pub fn schema(&self) -> Result<Schema, LoadError> {
+        self.loader.clone().finish()
+    }
 }
 
 /// Statements that change data or the session, never the schema.
