@@ -74,7 +74,17 @@ CREATE INDEX users_lower_idx ON users (lower(email));
 CREATE UNIQUE INDEX users_name_partial ON users (name) WHERE age > 18;
 CREATE INDEX users_created_idx ON users (created DESC NULLS LAST, id) INCLUDE (email);
 CREATE INDEX users_data_gin ON users USING gin (data jsonb_path_ops);
+CREATE INDEX users_email_hash ON users USING hash (email);
+CREATE INDEX users_created_brin ON users USING brin (created);
+CREATE INDEX users_name_pattern ON users (name text_pattern_ops);
+CREATE INDEX users_age_nulls_first ON users (age NULLS FIRST);
+CREATE INDEX users_email_c ON users (email COLLATE "C" DESC);
+CREATE INDEX users_expr_idx ON users ((age + 1), (lower(name)));
+CREATE UNIQUE INDEX users_big_nnd ON users (big) NULLS NOT DISTINCT;
+CREATE INDEX ON users (score);
 ALTER SEQUENCE counter OWNED BY users.big;
+-- A foreign key to a unique index, not a constraint: the index must come first.
+CREATE TABLE refs_big (b bigint REFERENCES users (big));
 
 CREATE TABLE "Mixed Case" ("Id" int PRIMARY KEY, "select" text, "user" int);
 CREATE TABLE cyc_a (id int PRIMARY KEY, b_id int);
@@ -134,6 +144,7 @@ SELECT i, CASE WHEN i % 2 = 0 THEN 'new' ELSE 'done' END::app.status, i * 100.01
 FROM generate_series(1, 300) i;
 INSERT INTO app.orders (ticket, user_id, total) VALUES (7, 1, 0);
 INSERT INTO app.items SELECT id, p, 'sku-' || id || '-' || p FROM app.orders, generate_series(1, 3) p;
+INSERT INTO refs_big SELECT big FROM users WHERE big % 7 = 0;
 INSERT INTO "Mixed Case" VALUES (1, 'select', NULL), (2, NULL, 2);
 INSERT INTO cyc_a VALUES (1, NULL), (2, NULL);
 INSERT INTO cyc_b VALUES (1, 2), (2, 1);
