@@ -61,31 +61,14 @@ impl SqlStatement {
     }
 }
 
-/// Splits `text` into statements. psql meta-commands (lines starting with `\`, such as
-/// pg_dump's `\restrict`) are not SQL and are skipped. `origin` names the text in errors.
+/// Splits `text` into statements. psql meta-commands (lines starting with `\` between
+/// statements, such as pg_dump's `\restrict`) are not SQL and are skipped. `origin` names
+/// the text in errors.
 pub fn split_statements(
     text: &str,
     origin: &str,
     kind: DialectKind,
 ) -> Result<Vec<SqlStatement>, LoadError> {
-    // Blank meta-command lines, keeping line numbers.
-    let cleaned: String;
-    let text = if text.lines().any(|l| l.trim_start().starts_with('\\')) {
-        cleaned = text
-            .lines()
-            .map(|l| {
-                if l.trim_start().starts_with('\\') {
-                    ""
-                } else {
-                    l
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n");
-        &cleaned
-    } else {
-        text
-    };
     let tokens = Tokenizer::new(sql_dialect(kind), text)
         .with_unescape(false)
         .tokenize_with_location()
@@ -114,8 +97,19 @@ pub fn split_statements(
             comments,
         });
     };
+    // A psql meta-command (`\connect`, pg_dump's `\restrict`) is a line that starts with a
+    // backslash where a statement could start; a backslash inside a string is data.
+    let mut in_meta_command = false;
     for t in tokens {
         let (line, col) = (t.span.start.line, t.span.start.column);
+        if in_meta_command {
+            in_meta_command = !matches!(t.token, Token::Whitespace(Whitespace::Newline));
+            continue;
+        }
+        if matches!(t.token, Token::Backslash) && stmt.is_empty() {
+            in_meta_command = true;
+            continue;
+        }
         match &t.token {
             Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => {
                 comments.push(Comment {
@@ -264,6 +258,21 @@ mod tests {
         );
         assert_eq!(stmts[0].comments().collect::<Vec<_>>(), vec![" first\n"]);
         assert_eq!(stmts[1].leading_words(2), vec!["create", "function"]);
+    }
+
+    #[test]
+    fn meta_commands_are_skipped_but_backslashes_in_strings_are_data() {
+        let sql = "\\restrict abc123\nCREATE TABLE a (id int);\nCOMMENT ON TABLE a IS 'x\n\\. y';\n\\unrestrict abc123\n";
+        let stmts = split_statements(sql, "t.sql", DialectKind::Postgres).unwrap();
+        let found: Vec<&str> = stmts.iter().map(|s| s.sql.as_str()).collect();
+        assert_eq!(
+            found,
+            vec![
+                "CREATE TABLE a (id int)",
+                "COMMENT ON TABLE a IS 'x\n\\. y'"
+            ]
+        );
+        assert_eq!(stmts[1].line, 3);
     }
 
     #[test]
