@@ -9,13 +9,15 @@ use crate::POSTGRES;
 
 /// A connection to one PostgreSQL database.
 pub struct PgDatabase {
-    client: Client,
+    pub(crate) client: Client,
     /// The parsed connection settings, for tools that open their own connection
     /// (`pg_dump`, `pg_restore`). Holds the password: never print it.
     config: postgres::Config,
     /// The history table is known to exist: `run_script` stops creating it (once per run,
     /// not once per migration).
     pub(crate) history_ready: bool,
+    /// The history INSERT, prepared once per connection rather than once per migration.
+    pub(crate) record_statement: Option<postgres::Statement>,
     /// Set when this is a scratch database (`Database::scratch`): dropping it drops the
     /// database. Declared after `client` because fields drop in order: our own session is
     /// closed before the database goes.
@@ -52,6 +54,7 @@ impl PgDatabase {
             client,
             config,
             history_ready: false,
+            record_statement: None,
             scratch: None,
         })
     }
@@ -76,6 +79,7 @@ impl PgDatabase {
             client,
             config,
             history_ready: false,
+            record_statement: None,
             scratch: Some(owner),
         })
     }

@@ -28,6 +28,7 @@ fn db_error(kind: DbErrorKind, what: &str, e: &postgres::Error) -> DbError {
 
 fn apply_history(
     client: &mut impl GenericClient,
+    record_statement: &mut Option<postgres::Statement>,
     change: &HistoryChange,
     elapsed: Duration,
     create: bool,
@@ -41,9 +42,18 @@ fn apply_history(
             name,
             checksum,
         } => {
+            let insert = match record_statement {
+                Some(statement) => statement.clone(),
+                None => {
+                    let statement = client.prepare(
+                        "INSERT INTO ferry.ferry_migrations (version, name, checksum, execution_ms, ferry_version) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )?;
+                    record_statement.insert(statement).clone()
+                }
+            };
             client.execute(
-                "INSERT INTO ferry.ferry_migrations (version, name, checksum, execution_ms, ferry_version) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                &insert,
                 &[
                     version,
                     name,
@@ -156,6 +166,7 @@ impl MigrationStore for PgDatabase {
 
     fn drop_history(&mut self) -> Result<(), DbError> {
         self.history_ready = false;
+        self.record_statement = None;
         self.client()
             .batch_execute(
                 "DROP TABLE IF EXISTS ferry.ferry_migrations; DROP SCHEMA IF EXISTS ferry",
@@ -165,9 +176,17 @@ impl MigrationStore for PgDatabase {
 
     fn run_script(&mut self, script: &Script, change: &HistoryChange) -> Result<(), DbError> {
         let create = !self.history_ready;
-        let result = run(self.client(), script, change, create);
-        if result.is_ok() {
-            self.history_ready = true;
+        let result = run(
+            &mut self.client,
+            &mut self.record_statement,
+            script,
+            change,
+            create,
+        );
+        match result {
+            Ok(()) => self.history_ready = true,
+            // It may name a table whose creation was just rolled back.
+            Err(_) => self.record_statement = None,
         }
         result
     }
@@ -176,6 +195,7 @@ impl MigrationStore for PgDatabase {
 /// Runs a script and its history change; `create` makes the history table first.
 fn run(
     client: &mut postgres::Client,
+    record_statement: &mut Option<postgres::Statement>,
     script: &Script,
     change: &HistoryChange,
     create: bool,
@@ -196,7 +216,7 @@ fn run(
             tx.batch_execute(&stmt.sql)
                 .map_err(|e| script.failure(i, pg_message(&e)))?;
         }
-        apply_history(&mut tx, change, started.elapsed(), create)
+        apply_history(&mut tx, record_statement, change, started.elapsed(), create)
             .map_err(|e| db_error(DbErrorKind::Apply, "cannot record the migration", &e))?;
         tx.commit()
             .map_err(|e| db_error(DbErrorKind::Apply, "cannot commit", &e))?;
@@ -210,7 +230,7 @@ fn run(
     let mut tx = client
         .transaction()
         .map_err(|e| db_error(DbErrorKind::Apply, "cannot begin a transaction", &e))?;
-    apply_history(&mut tx, change, started.elapsed(), create)
+    apply_history(&mut tx, record_statement, change, started.elapsed(), create)
         .and_then(|()| tx.commit())
         .map_err(|e| {
             let mut err = db_error(
