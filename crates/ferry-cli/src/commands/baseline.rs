@@ -7,7 +7,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
-use ferry_core::url::redact;
 use ferry_core::{HistoryChange, Schema, Script};
 use ferry_migrate::{compare_versions, slug};
 
@@ -37,7 +36,6 @@ pub struct BaselineArgs {
 pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     if args.force {
         dest.refuse_if_protected(
             "--force",
@@ -46,9 +44,9 @@ pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
     }
     let mut dir = args.dir.open(config.as_ref())?;
     migrations::require_integrity(&dir, false)?;
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let dialect = db.dialect();
-    let target = redact(&url);
+    let target = dest.display();
     if !db.history()?.is_empty() {
         return Err(CliError::usage(format!(
             "{target} already has a migration history: baseline adopts a database that has none (see `ferry status`)"

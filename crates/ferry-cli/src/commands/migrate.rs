@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use ferry_core::url::redact;
 use ferry_core::{AppliedMigration, Database};
 use ferry_migrate::{compare_versions, status, Migration, MigrationDir};
 use serde_json::json;
@@ -50,7 +49,6 @@ pub struct MigrateArgs {
 pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     let dir = args.dir.open(config.as_ref())?;
     if let Some(to) = &args.to {
         if dir.get(to).is_none() {
@@ -64,9 +62,9 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
         || config
             .as_ref()
             .is_some_and(|c| c.migrate.allow_out_of_order);
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let kind = db.dialect().kind();
-    let target = redact(&url);
+    let target = dest.display();
     // History first: "this applied migration was edited" says more than "ferry.sum does not
     // match", which the same edit also causes.
     let history = db.history()?;

@@ -22,7 +22,6 @@ pub struct PullArgs {
 pub fn run(config_path: Option<&Path>, args: PullArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     let out = match args.out {
         Some(dir) => dir,
         None => config
@@ -30,7 +29,7 @@ pub fn run(config_path: Option<&Path>, args: PullArgs) -> Result<ExitCode> {
             .and_then(|c| c.schema.first().cloned())
             .unwrap_or_else(|| PathBuf::from("schema")),
     };
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let schema = db.inspect()?;
     report_opaque(&schema, "the database");
     let files = db.dialect().render_schema(&schema);

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use ferry_core::url::redact;
 use ferry_core::HazardKind;
 
 use crate::config::Config;
@@ -33,13 +32,12 @@ pub struct PushArgs {
 pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     dest.refuse_if_protected(
         "push",
         "push is for development databases; generate a migration (`ferry generate NAME`), review it, and deploy it with `ferry migrate`",
     )?;
     let paths = schema_paths(&args.schema, config.as_ref())?;
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let dialect = db.dialect();
     let desired = ferry_sql::load_paths(&paths, dialect)?;
     report_opaque(&desired, "the schema");
@@ -47,7 +45,7 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);
     let plan = dialect.plan(&current, &desired, &changes)?;
-    let target = redact(&url);
+    let target = dest.display();
     if plan.is_empty() {
         crate::info!("Nothing to do: {target} already matches the schema.");
         return Ok(ExitCode::SUCCESS);

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
-use ferry_core::url::redact;
 use ferry_core::{HistoryChange, Script};
 use ferry_migrate::{status, State};
 
@@ -29,11 +28,10 @@ pub struct RepairArgs {
 pub fn run(config_path: Option<&Path>, args: RepairArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     // No integrity check: the edit being accepted also breaks ferry.sum (`ferry hash`).
     let dir = args.dir.open(config.as_ref())?;
-    let mut db = connect(&url)?;
-    let target = redact(&url);
+    let mut db = connect(&dest.url)?;
+    let target = dest.display();
     let wait = migrations::lock_wait(None, config.as_ref());
     migrations::with_lock(db.as_mut(), wait, |db| {
         let history = db.history()?;

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Args;
-use ferry_core::url::redact;
 use ferry_core::{AppliedMigration, DialectKind, HistoryChange, Schema};
 use ferry_migrate::{compare_versions, status, Migration, MigrationDir};
 
@@ -41,7 +40,6 @@ pub struct RollbackArgs {
 pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     if args.force {
         dest.refuse_if_protected(
             "--force",
@@ -49,9 +47,9 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
         )?;
     }
     let dir = args.dir.open(config.as_ref())?;
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let kind = db.dialect().kind();
-    let target = redact(&url);
+    let target = dest.display();
 
     let history = db.history()?;
     let chosen = choose(&dir, &history, &args)?;

@@ -4,7 +4,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use ferry_core::url::redact;
 use ferry_migrate::status;
 use serde_json::json;
 
@@ -34,13 +33,12 @@ pub struct StatusArgs {
 pub fn run(config_path: Option<&Path>, args: StatusArgs) -> Result<ExitCode> {
     let config = Config::discover(config_path)?;
     let dest = target(&args.target, config.as_ref())?;
-    let url = dest.url.clone();
     let dir = args.dir.open(config.as_ref())?;
     let integrity = migrations::integrity(&dir)?;
-    let mut db = connect(&url)?;
+    let mut db = connect(&dest.url)?;
     let history = db.history()?;
     let status = status(&dir, &history);
-    let target = redact(&url);
+    let target = dest.display();
     match args.format {
         Format::Json => {
             let entries: Vec<_> = status
