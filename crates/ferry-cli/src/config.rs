@@ -5,6 +5,9 @@
 //! schema = ["schema"]           # files or directories of .sql files
 //! migrations = "migrations"
 //!
+//! [lint]
+//! allow = ["missing-lock-timeout"]  # rules silenced everywhere
+//!
 //! [migrate]
 //! allow_out_of_order = false    # apply migrations merged late, older than the newest applied
 //! lock_timeout = 60             # seconds to wait for another deploy's lock
@@ -37,7 +40,19 @@ struct RawConfig {
     #[serde(default)]
     migrate: MigrateSettings,
     #[serde(default)]
+    lint: LintSettings,
+    #[serde(default)]
     environments: BTreeMap<String, RawEnvironment>,
+}
+
+/// `[lint]`: project-wide choices about the rules of `ferry check`.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintSettings {
+    /// Rules silenced everywhere (e.g. `missing-lock-timeout` when the migration role has a
+    /// lock_timeout of its own).
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `[migrate]`: how `ferry migrate` treats history.
@@ -78,6 +93,7 @@ pub struct Config {
     pub schema: Vec<PathBuf>,
     pub migrations: PathBuf,
     pub migrate: MigrateSettings,
+    pub lint: LintSettings,
     /// Where `ferry backup` and protected migrations write backups.
     pub backups: PathBuf,
     environments: BTreeMap<String, Environment>,
@@ -135,6 +151,16 @@ impl Config {
                 )));
             }
         }
+        for rule in &raw.lint.allow {
+            if ferry_lint::rule(rule).is_none() {
+                let known: Vec<&str> = ferry_lint::rules().iter().map(|r| r.name).collect();
+                return Err(CliError::usage(format!(
+                    "{}: [lint] allow names no rule \"{rule}\" (rules: {})",
+                    path.display(),
+                    known.join(", ")
+                )));
+            }
+        }
         let schema = if raw.schema.is_empty() {
             vec![root.join("schema")]
         } else {
@@ -145,6 +171,7 @@ impl Config {
             schema,
             migrations: root.join(raw.migrations.as_deref().unwrap_or("migrations")),
             migrate: raw.migrate,
+            lint: raw.lint,
             backups: root.join(raw.backups.as_deref().unwrap_or("backups")),
             environments: raw
                 .environments

@@ -296,6 +296,11 @@ pub fn write_sum(dir: &Path) -> Result<()> {
     })
 }
 
+/// The rules ferry.toml's `[lint] allow` silences everywhere.
+pub fn lint_allowed(config: Option<&Config>) -> &[String] {
+    config.map(|c| c.lint.allow.as_slice()).unwrap_or(&[])
+}
+
 /// A lint finding and the file it is in.
 pub struct LintLine {
     pub file: String,
@@ -308,6 +313,7 @@ pub fn lint_migrations(
     dir: &MigrationDir,
     to_lint: &[&Migration],
     kind: DialectKind,
+    allowed: &[String],
 ) -> Result<Vec<LintLine>> {
     let wanted: std::collections::HashSet<String> = to_lint.iter().map(|m| m.id()).collect();
     let mut left = wanted.len();
@@ -324,10 +330,15 @@ pub fn lint_migrations(
                 before: &before,
                 transactional: ferry_migrate::dir::is_transactional(&m.up),
             })?;
-            out.extend(findings.into_iter().map(|finding| LintLine {
-                file: file.clone(),
-                finding,
-            }));
+            out.extend(
+                findings
+                    .into_iter()
+                    .filter(|f| !allowed.iter().any(|rule| rule == f.rule))
+                    .map(|finding| LintLine {
+                        file: file.clone(),
+                        finding,
+                    }),
+            );
             left -= 1;
             // The last one linted need not replay: a statement replay cannot follow
             // must not hide its findings.

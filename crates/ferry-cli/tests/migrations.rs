@@ -731,3 +731,44 @@ fn quiet_prints_nothing_on_success_and_verbose_prints_each_statement() {
     assert_eq!(out.code, 64, "{out}");
     assert!(out.stderr.contains("--to 7"), "{out}");
 }
+
+#[test]
+fn lint_rules_can_be_allowed_project_wide() {
+    let p = project("postgres", "postgres://unused@127.0.0.1:1/x");
+    let dir = p.path();
+    migration(
+        dir,
+        "1_t",
+        "CREATE TABLE t (id int PRIMARY KEY);\n",
+        "DROP TABLE t;",
+    );
+    migration(
+        dir,
+        "2_i",
+        "CREATE INDEX t_id ON t (id);\n",
+        "DROP INDEX t_id;",
+    );
+    ok(run_in(dir, &["hash"]));
+    let out = ok(run_in(dir, &["check", "--format", "json"]));
+    assert!(out.stdout.contains("missing-lock-timeout"), "{out}");
+    let toml = std::fs::read_to_string(dir.join("ferry.toml")).unwrap();
+    write_file(
+        dir,
+        "ferry.toml",
+        &format!("{toml}\n[lint]\nallow = [\"missing-lock-timeout\"]\n"),
+    );
+    let out = ok(run_in(dir, &["check", "--format", "json"]));
+    assert!(!out.stdout.contains("missing-lock-timeout"), "{out}");
+    assert!(
+        out.stdout.contains("create-index-non-concurrently"),
+        "{out}"
+    );
+    write_file(
+        dir,
+        "ferry.toml",
+        &format!("{toml}\n[lint]\nallow = [\"missing-lock-timout\"]\n"),
+    );
+    let out = run_in(dir, &["check"]);
+    assert_eq!(out.code, 64, "{out}");
+    assert!(out.stderr.contains("missing-lock-timout"), "{out}");
+}

@@ -86,7 +86,12 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
         let n = args.latest.unwrap_or(dir.migrations.len());
         to_lint = dir.migrations.iter().rev().take(n).rev().collect();
     }
-    let lint = migrations::lint_migrations(&dir, &to_lint, kind)?;
+    let lint = migrations::lint_migrations(
+        &dir,
+        &to_lint,
+        kind,
+        migrations::lint_allowed(config.as_ref()),
+    )?;
 
     let lint_errors = lint
         .iter()

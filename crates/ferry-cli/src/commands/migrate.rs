@@ -80,7 +80,15 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
 
     if args.rehearse {
         // Reads the target and changes nothing there: no lock, backup or confirmation.
-        return super::rehearse::run(db.as_mut(), &dir, &history, &pending, &target, args.format);
+        return super::rehearse::run(
+            db.as_mut(),
+            &dir,
+            &history,
+            &pending,
+            &target,
+            migrations::lint_allowed(config.as_ref()),
+            args.format,
+        );
     }
 
     if args.dry_run {
@@ -106,7 +114,15 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
 
     let mut backup = None;
     if dest.protected && !pending.is_empty() {
-        preflight(db.as_mut(), &dir, &history, &pending, &target, args.yes)?;
+        preflight(
+            db.as_mut(),
+            &dir,
+            &history,
+            &pending,
+            &target,
+            migrations::lint_allowed(config.as_ref()),
+            args.yes,
+        )?;
         backup = Some(migrations::take_backup(
             db.as_mut(),
             config.as_ref(),
@@ -209,10 +225,11 @@ fn preflight(
     history: &[AppliedMigration],
     pending: &[&Migration],
     target: &str,
+    lint_allowed: &[String],
     yes: bool,
 ) -> Result<()> {
     let kind = db.dialect().kind();
-    let lint = migrations::lint_migrations(dir, pending, kind)?;
+    let lint = migrations::lint_migrations(dir, pending, kind, lint_allowed)?;
     let errors: Vec<String> = lint
         .iter()
         .filter(|l| l.finding.severity == ferry_lint::Severity::Error)

@@ -133,6 +133,7 @@ pub fn run(
     history: &[AppliedMigration],
     pending: &[&Migration],
     target: &str,
+    lint_allowed: &[String],
     format: Format,
 ) -> Result<ExitCode> {
     let started = Instant::now();
@@ -156,7 +157,7 @@ pub fn run(
     // The lint replays the migrations offline, where a migration that fails to apply fails
     // too; that failure is the rehearsal's to report (with its exit code), so a lint that
     // cannot run is held back until the rehearsal has spoken.
-    let (lint, lint_failure) = match migrations::lint_migrations(dir, pending, kind) {
+    let (lint, lint_failure) = match migrations::lint_migrations(dir, pending, kind, lint_allowed) {
         Ok(lint) => (lint, None),
         Err(e) => (Vec::new(), Some(e)),
     };
