@@ -772,3 +772,32 @@ fn lint_rules_can_be_allowed_project_wide() {
     assert_eq!(out.code, 64, "{out}");
     assert!(out.stderr.contains("missing-lock-timout"), "{out}");
 }
+
+#[test]
+fn an_empty_down_is_irreversible_on_purpose() {
+    let db = SqliteDb::new();
+    let p = project("sqlite", &db.url);
+    let dir = p.path();
+    migration(
+        dir,
+        "1_a",
+        "CREATE TABLE a (id integer PRIMARY KEY);\n",
+        "DROP TABLE a;\n",
+    );
+    migration(
+        dir,
+        "2_backfill",
+        "INSERT INTO a VALUES (1);\n",
+        "-- cannot be undone\n",
+    );
+    ok(run_in(dir, &["hash"]));
+    ok(run_in(dir, &["migrate"]));
+    let out = run_in(dir, &["rollback", "--force"]);
+    assert_eq!(out.code, 10, "{out}");
+    assert!(out.stderr.contains("irreversible"), "{out}");
+    let status = ok(run_in(dir, &["status", "--format", "json"]));
+    assert!(
+        status.stdout.contains("\"current_version\": \"2\""),
+        "{status}"
+    );
+}

@@ -99,12 +99,13 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
         .count();
     // The most specific finding decides the exit code: an edited applied migration also
     // breaks ferry.sum, but "edited after it was applied" is the news.
-    let exit = if let Some((_, state)) = history_lines.first() {
-        Some(match state {
-            State::Modified => Exit::Modified,
-            State::Missing => Exit::Missing,
-            _ => Exit::OutOfOrder,
-        })
+    let has = |state: State| history_lines.iter().any(|(_, s)| *s == state);
+    let exit = if has(State::Modified) {
+        Some(Exit::Modified)
+    } else if has(State::Missing) {
+        Some(Exit::Missing)
+    } else if has(State::OutOfOrder) {
+        Some(Exit::OutOfOrder)
     } else if !integrity.is_empty() {
         Some(Exit::Integrity)
     } else if lint_errors > 0 {

@@ -52,7 +52,7 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
     let target = dest.display();
 
     let history = db.history()?;
-    let chosen = choose(&dir, &history, &args)?;
+    let chosen = choose(&dir, &history, &args, kind)?;
     migrations::require_integrity(&dir, true)?;
     if chosen.is_empty() {
         crate::info!("Nothing to roll back: {target} has no applied migration to undo.");
@@ -100,7 +100,7 @@ pub fn run(config_path: Option<&Path>, args: RollbackArgs) -> Result<ExitCode> {
     migrations::with_lock(db.as_mut(), wait, |db| {
         // Another deploy may have moved the database while we asked.
         let history = db.history()?;
-        let again = choose(&dir, &history, &args)?;
+        let again = choose(&dir, &history, &args, kind)?;
         if again
             .iter()
             .map(|m| m.id())
@@ -149,6 +149,7 @@ fn choose<'a>(
     dir: &'a MigrationDir,
     history: &'a [AppliedMigration],
     args: &RollbackArgs,
+    kind: DialectKind,
 ) -> Result<Vec<&'a Migration>> {
     let status = status(dir, history);
     migrations::require_consistent_history(&status, true)?;
@@ -180,6 +181,16 @@ fn choose<'a>(
                 Exit::Integrity,
                 format!(
                     "{} has no {}: it cannot be rolled back; nothing was changed",
+                    m.id(),
+                    ferry_migrate::dir::DOWN
+                ),
+            ));
+        }
+        if down_script(m, kind)?.statements.is_empty() {
+            return Err(CliError::new(
+                Exit::Integrity,
+                format!(
+                    "{} is irreversible (its {} is empty on purpose): it cannot be rolled back; nothing was changed. Restore a backup, or write a new migration that undoes it",
                     m.id(),
                     ferry_migrate::dir::DOWN
                 ),
