@@ -282,6 +282,42 @@ fn bundled_example_pushes_and_settles() {
     assert_eq!(out.code, 0, "{out}");
     let out = run_in(work.path(), &["push"]);
     assert!(out.stderr.contains("Nothing to do"), "{out}");
+
+    // Its migrations build the same schema: nothing to generate, a clean check, a migrate.
+    let migrations = example.join("migrations");
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let entry = entry.unwrap().path();
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if entry.is_dir() {
+            for file in ["up.sql", "down.sql"] {
+                let text = std::fs::read_to_string(entry.join(file)).unwrap();
+                write_file(work.path(), &format!("migrations/{name}/{file}"), &text);
+            }
+        } else {
+            let text = std::fs::read_to_string(&entry).unwrap();
+            write_file(work.path(), &format!("migrations/{name}"), &text);
+        }
+    }
+    let out = run_in(work.path(), &["generate", "noop"]);
+    assert!(out.stderr.contains("Nothing to generate"), "{out}");
+    assert_eq!(run_in(work.path(), &["check"]).code, 0);
+    let out = run_in(work.path(), &["migrate", "--env", "staging"]);
+    assert_eq!(out.code, 0, "{out}");
+    let same = run_in(
+        work.path(),
+        &[
+            "diff",
+            "--from",
+            "env:dev",
+            "--to",
+            "env:staging",
+            "--exit-code",
+        ],
+    );
+    assert_eq!(
+        same.code, 0,
+        "push and migrate build the same database: {same}"
+    );
 }
 
 #[test]
