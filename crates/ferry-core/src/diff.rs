@@ -15,13 +15,27 @@ pub enum Change {
     DropNamespace(String),
     CreateEnum(EnumType),
     DropEnum(EnumType),
-    AlterEnum { from: EnumType, to: EnumType },
+    AlterEnum {
+        from: EnumType,
+        to: EnumType,
+    },
     CreateSequence(Sequence),
     DropSequence(Sequence),
-    AlterSequence { from: Sequence, to: Sequence },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
     CreateTable(Table),
     DropTable(Table),
     AlterTable(TableDiff),
+    CreateView(View),
+    DropView(View),
+    /// A view whose definition changed (query, options, comment or indexes); the planner
+    /// decides between `CREATE OR REPLACE`, `COMMENT ON` and drop + create.
+    AlterView {
+        from: View,
+        to: View,
+    },
 }
 
 /// Changes to one table that exists on both sides (possibly under a new name).
@@ -379,6 +393,21 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
             changes.push(Change::DropTable(t.clone()));
         }
     }
+    for (name, v) in &to.views {
+        match from.views.get(name) {
+            None => changes.push(Change::CreateView(v.clone())),
+            Some(old) if old != v => changes.push(Change::AlterView {
+                from: old.clone(),
+                to: v.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, v) in &from.views {
+        if !to.views.contains_key(name) {
+            changes.push(Change::DropView(v.clone()));
+        }
+    }
     for (name, s) in &from.sequences {
         if !to.sequences.contains_key(name) {
             changes.push(Change::DropSequence(s.clone()));
@@ -592,6 +621,49 @@ mod tests {
         assert!(
             matches!(&changes[0], Change::AlterTable(td) if td.renamed() && td.changes.is_empty())
         );
+    }
+
+    #[test]
+    fn views_are_created_dropped_and_changed() {
+        let view = |name: &str, key: &str| {
+            let sql = format!("SELECT {key}");
+            View::new(
+                QualifiedName::new("public", name),
+                Expr {
+                    sql: sql.clone(),
+                    key: sql,
+                },
+            )
+        };
+        let mut a = schema_with(&[("t", &["x"])]);
+        let mut b = a.clone();
+        a.views
+            .insert(view("kept", "1").name.clone(), view("kept", "1"));
+        a.views
+            .insert(view("gone", "1").name.clone(), view("gone", "1"));
+        a.views
+            .insert(view("changed", "1").name.clone(), view("changed", "1"));
+        b.views
+            .insert(view("kept", "1").name.clone(), view("kept", "1"));
+        b.views
+            .insert(view("new", "1").name.clone(), view("new", "1"));
+        b.views
+            .insert(view("changed", "2").name.clone(), view("changed", "2"));
+        // Derived facts do not make a view different.
+        let mut kept = view("kept", "1");
+        kept.references.insert(QualifiedName::new("public", "t"));
+        b.views.insert(kept.name.clone(), kept);
+        let changes = diff(&a, &b, &Renames::default());
+        let names: Vec<String> = changes
+            .iter()
+            .map(|c| match c {
+                Change::CreateView(v) => format!("create {}", v.name.name),
+                Change::DropView(v) => format!("drop {}", v.name.name),
+                Change::AlterView { to, .. } => format!("alter {}", to.name.name),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["alter changed", "create new", "drop gone"]);
     }
 
     #[test]

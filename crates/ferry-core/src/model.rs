@@ -38,6 +38,8 @@ pub struct Schema {
     pub enums: BTreeMap<QualifiedName, EnumType>,
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub tables: BTreeMap<QualifiedName, Table>,
+    /// Views and materialized views (PostgreSQL).
+    pub views: BTreeMap<QualifiedName, View>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
@@ -287,6 +289,71 @@ impl IndexKey {
             nulls_first: None,
         }
     }
+}
+
+/// A view or materialized view.
+///
+/// PostgreSQL stores a view's query rewritten (`pg_get_viewdef`), so the text read from a file
+/// never equals the text read from a database; `query.key` is a normalised form of the parsed
+/// query (see `ferry_sql::resolve_views`) that both sides agree on for common queries.
+/// Equality compares what defines the view: name, kind, query key, options, comment, indexes.
+/// `outputs` and `references` are derived facts for the planner and are not compared.
+#[derive(Clone, Debug)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    /// The query as written (`sql`, rendered back) and its normalised key. The explicit
+    /// column list is folded into the key (as output aliases), as PostgreSQL does.
+    pub query: Expr,
+    /// `CREATE VIEW v (a, b) AS ...`: the explicit column list as written; empty when none
+    /// (always empty when inspected: the server keeps the names as aliases in the query).
+    pub columns: Vec<String>,
+    /// `WITH (...)` options as sorted `key=value` strings; `WITH [LOCAL|CASCADED] CHECK
+    /// OPTION` is stored as `check_option=...`, the way the server keeps it.
+    pub options: Vec<String>,
+    pub comment: Option<String>,
+    /// Indexes of a materialized view, sorted by name.
+    pub indexes: Vec<Index>,
+    /// The output columns, with the key of each one's expression when the query is
+    /// understood; empty when not. Used to decide whether `CREATE OR REPLACE` can work.
+    pub outputs: Vec<ViewColumn>,
+    /// Tables and views the query reads (from its FROM and JOIN clauses, resolved against
+    /// the schema). May contain false positives; never compared.
+    pub references: BTreeSet<QualifiedName>,
+}
+
+impl View {
+    pub fn new(name: QualifiedName, query: Expr) -> Self {
+        View {
+            name,
+            materialized: false,
+            query,
+            columns: Vec::new(),
+            options: Vec::new(),
+            comment: None,
+            indexes: Vec::new(),
+            outputs: Vec::new(),
+            references: BTreeSet::new(),
+        }
+    }
+}
+
+impl PartialEq for View {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.materialized == other.materialized
+            && self.query == other.query
+            && self.options == other.options
+            && self.comment == other.comment
+            && self.indexes == other.indexes
+    }
+}
+
+/// One output column of a view: its name and the key of its expression (empty if unknown).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewColumn {
+    pub name: String,
+    pub key: String,
 }
 
 /// A statement ferry keeps but does not understand yet.

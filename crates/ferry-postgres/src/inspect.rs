@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use ferry_core::{
     CheckConstraint, Column, DbError, DbErrorKind, Deferrable, DialectKind, EnumType, ForeignKey,
     Generated, Identity, Index, IndexKey, IndexTarget, MatchType, PrimaryKey, QualifiedName,
-    ReferentialAction, Schema, Sequence, SequenceOptions, Table, UniqueConstraint,
+    ReferentialAction, Schema, Sequence, SequenceOptions, Table, UniqueConstraint, View,
 };
 use postgres::types::FromSql;
 use postgres::{GenericClient, Row};
@@ -40,7 +40,12 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     let mut tables = read_tables(client)?;
     read_columns(client, &mut tables)?;
     read_constraints(client, version, &mut tables)?;
-    read_indexes(client, version, &mut tables)?;
+    let mut views = read_views(client)?;
+    read_indexes(client, version, &mut tables, &mut views)?;
+    for (_, mut view) in views {
+        view.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        schema.views.insert(view.name.clone(), view);
+    }
     for (_, mut table) in tables {
         table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
         table.checks.sort_by(|a, b| a.name.cmp(&b.name));
@@ -48,6 +53,8 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
         table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         schema.tables.insert(table.name.clone(), table);
     }
+    // Keys, outputs and references, computed the way loading computes them.
+    ferry_sql::resolve_views(&mut schema);
     Ok(schema)
 }
 
@@ -240,6 +247,42 @@ fn read_tables(client: &mut impl GenericClient) -> Result<Tables, DbError> {
         tables.insert(oid, table);
     }
     Ok(tables)
+}
+
+/// Views and materialized views by oid: the server's text of the query (pretty-printed,
+/// names relative to the `public` search path), options and comment.
+fn read_views(client: &mut impl GenericClient) -> Result<BTreeMap<u32, View>, DbError> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind = 'm', \
+           pg_get_viewdef(c.oid, true), COALESCE(c.reloptions::text[], '{{}}'), \
+           obj_description(c.oid, 'pg_class') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {SCHEMA_FILTER} AND {}",
+        not_extension_member("pg_class", "c.oid")
+    );
+    let mut views = BTreeMap::new();
+    for row in query(client, &sql, "views")? {
+        let oid: u32 = get(&row, 0)?;
+        let name = QualifiedName::new(get::<String>(&row, 1)?, get::<String>(&row, 2)?);
+        let text: Option<String> = get(&row, 4)?;
+        let text = text.unwrap_or_default();
+        let text = text.trim().trim_end_matches(';').trim_end().to_string();
+        let mut view = View::new(
+            name,
+            ferry_core::Expr {
+                sql: text,
+                // Filled in by `resolve_views`, as when loading.
+                key: String::new(),
+            },
+        );
+        view.materialized = get(&row, 3)?;
+        let mut options: Vec<String> = get(&row, 5)?;
+        options.sort();
+        view.options = options;
+        view.comment = get(&row, 6)?;
+        views.insert(oid, view);
+    }
+    Ok(views)
 }
 
 fn read_columns(client: &mut impl GenericClient, tables: &mut Tables) -> Result<(), DbError> {
@@ -476,6 +519,7 @@ fn read_indexes(
     client: &mut impl GenericClient,
     version: i32,
     tables: &mut Tables,
+    views: &mut BTreeMap<u32, View>,
 ) -> Result<(), DbError> {
     let nulls_not_distinct = if version >= 150000 {
         "i.indnullsnotdistinct"
@@ -520,7 +564,7 @@ fn read_indexes(
          JOIN pg_am am ON am.oid = ic.relam \
          JOIN pg_class c ON c.oid = i.indrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE {TABLE_FILTER} AND {SCHEMA_FILTER} AND {} \
+         WHERE (({TABLE_FILTER}) OR c.relkind = 'm') AND {SCHEMA_FILTER} AND {} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
                            AND k.contype IN ('p', 'u', 'x')) \
          ORDER BY i.indrelid, ic.relname",
@@ -528,8 +572,13 @@ fn read_indexes(
     );
     for row in query(client, &sql, "indexes")? {
         let oid: u32 = get(&row, 0)?;
-        let Some(table) = tables.get_mut(&oid) else {
-            continue;
+        // A materialized view's index lands in its view, a table's in its table.
+        let indexes = match tables.get_mut(&oid) {
+            Some(table) => &mut table.indexes,
+            None => match views.get_mut(&oid) {
+                Some(view) => &mut view.indexes,
+                None => continue,
+            },
         };
         let key_count = usize::try_from(get::<i32>(&row, 4)?).unwrap_or(0);
         let cols: Vec<String> = get(&row, 5)?;
@@ -575,7 +624,7 @@ fn read_indexes(
             }
             keys.push(key);
         }
-        table.indexes.push(Index {
+        indexes.push(Index {
             name: get(&row, 1)?,
             unique: get(&row, 2)?,
             method,

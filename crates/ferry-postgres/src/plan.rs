@@ -68,6 +68,8 @@ pub(crate) fn render_statements(plan: &Plan) -> String {
 #[derive(Default)]
 struct Phases {
     schemas: Vec<Step>,
+    /// Views in the way of a change, and dropped views; see `views.rs`.
+    drop_views: Vec<Step>,
     types: Vec<Step>,
     drop_identities: Vec<Step>,
     sequences: Vec<Step>,
@@ -85,6 +87,8 @@ struct Phases {
     add_foreign_keys: Vec<Step>,
     comments: Vec<Step>,
     sequence_owners: Vec<Step>,
+    /// Created, re-created and replaced views, after every table change they may read.
+    create_views: Vec<Step>,
     drop_tables: Vec<Step>,
     drop_sequences: Vec<Step>,
     drop_types: Vec<Step>,
@@ -95,6 +99,7 @@ impl Phases {
     fn into_steps(self) -> Vec<Step> {
         [
             self.schemas,
+            self.drop_views,
             self.types,
             self.drop_identities,
             self.sequences,
@@ -111,6 +116,7 @@ impl Phases {
             self.add_foreign_keys,
             self.comments,
             self.sequence_owners,
+            self.create_views,
             self.drop_tables,
             self.drop_sequences,
             self.drop_types,
@@ -425,6 +431,8 @@ impl<'a> Planner<'a> {
                 Change::AlterSequence { from, to } => self.alter_sequence(from, to),
                 Change::DropSequence(s) => self.drop_sequence(s),
                 Change::CreateTable(_) | Change::DropTable(_) | Change::AlterTable(_) => {}
+                // Planned together below: their order depends on each other and on tables.
+                Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
             }
         }
         self.drop_foreign_keys_of_broken_keys();
@@ -435,6 +443,9 @@ impl<'a> Planner<'a> {
         }
         self.readd_objects();
         self.drop_tables();
+        let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
+        self.phases.drop_views = drop_views;
+        self.phases.create_views = create_views;
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -2814,6 +2825,8 @@ fn type_change(from: &str, to: &str) -> TypeChange {
     }
     TypeChange::Cast
 }
+
+mod views;
 
 #[cfg(test)]
 mod tests;

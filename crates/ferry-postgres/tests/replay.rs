@@ -1143,18 +1143,20 @@ fn hand_written_forms_replay_to_the_expected_schema() {
 
 #[test]
 fn statements_on_opaque_objects_stay_opaque() {
+    // Views are modelled (see `views_replay_like_the_server`); a comment on a view's
+    // column is not.
     let script = "CREATE TABLE t (id int PRIMARY KEY, n int);\n\
-                  CREATE VIEW v AS SELECT id FROM t;\n\
-                  CREATE MATERIALIZED VIEW mv AS SELECT n FROM t;\n\
-                  CREATE INDEX mv_n ON mv (n);\n\
-                  DROP INDEX mv_n;\n\
-                  DROP VIEW v;\n\
+                  CREATE TABLE parted0 (id int) PARTITION BY RANGE (id);\n\
+                  CREATE TABLE parted1 (id int) PARTITION BY RANGE (id);\n\
+                  CREATE INDEX p_n ON parted1 (id);\n\
+                  DROP INDEX p_n;\n\
+                  DROP TABLE parted0;\n\
                   ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY;\n\
                   CREATE TABLE parted (id int) PARTITION BY RANGE (id);\n\
                   ALTER TABLE parted ADD COLUMN x int;\n\
                   GRANT SELECT ON t TO PUBLIC;\n\
-                  CREATE VIEW names AS SELECT id AS name FROM t;\n\
-                  COMMENT ON COLUMN names.name IS 'a view column';\n\
+                  CREATE TABLE parted2 (name int) PARTITION BY RANGE (name);\n\
+                  COMMENT ON COLUMN parted2.name IS 'a partitioned table column';\n\
                   CREATE TABLE copy (LIKE t INCLUDING ALL);\n\
                   ALTER TABLE copy ADD COLUMN z int;\n";
     let after = match replayed(&[("up.sql", script)]) {
@@ -1170,6 +1172,42 @@ fn statements_on_opaque_objects_stay_opaque() {
     let mut expected = load("CREATE TABLE t (id int PRIMARY KEY, n int);", "e.sql");
     expected.opaque = after.opaque.clone();
     assert_same(&expected, &after, "opaque objects");
+}
+
+#[test]
+fn views_replay_like_the_server() {
+    let script = "CREATE TABLE t (id int PRIMARY KEY, n int);\n\
+                  CREATE VIEW v AS SELECT id FROM t;\n\
+                  CREATE VIEW vv AS SELECT id FROM v;\n\
+                  CREATE MATERIALIZED VIEW mv AS SELECT n FROM t WITH NO DATA;\n\
+                  CREATE INDEX mv_n ON mv (n);\n\
+                  CREATE INDEX mv_n2 ON mv (n);\n\
+                  DROP INDEX mv_n;\n\
+                  ALTER VIEW vv RENAME TO w;\n\
+                  COMMENT ON VIEW w IS 'renamed';\n\
+                  CREATE OR REPLACE VIEW v AS SELECT id, n FROM t;\n\
+                  CREATE VIEW gone AS SELECT 1 AS one;\n\
+                  DROP VIEW gone;\n";
+    let after = match replayed(&[("up.sql", script)]) {
+        Ok(s) => s,
+        Err(e) => panic!("replay failed: {e}"),
+    };
+    let expected = load(
+        "CREATE TABLE t (id int PRIMARY KEY, n int);\n\
+         CREATE VIEW v AS SELECT id, n FROM t;\n\
+         CREATE VIEW w AS SELECT id FROM v;\n\
+         COMMENT ON VIEW w IS 'renamed';\n\
+         CREATE MATERIALIZED VIEW mv AS SELECT n FROM t;\n\
+         CREATE INDEX mv_n2 ON mv (n);\n",
+        "e.sql",
+    );
+    assert_same(&expected, &after, "views");
+    // A table that views read is dropped only with CASCADE, which takes them along.
+    let message = replay_error(&[("up.sql", &format!("{script}DROP TABLE t;\n"))]);
+    assert!(message.contains("depends on it"), "{message}");
+    let after =
+        replayed(&[("up.sql", &format!("{script}DROP TABLE t CASCADE;\n"))]).expect("cascade");
+    assert!(after.views.is_empty() && after.tables.is_empty());
 }
 
 // ----- errors -------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ fn key(sql: &str, kind: DialectKind) -> String {
     }
 }
 
-struct Canonicalize;
+pub(crate) struct Canonicalize;
 
 impl VisitorMut for Canonicalize {
     type Break = ();
@@ -94,6 +94,46 @@ impl VisitorMut for Canonicalize {
                     ..
                 } if is_castable_away(expr) => Some((**expr).clone()),
                 Ast::TypedString(ts) => Some(Ast::Value(ts.value.clone())),
+                // The server prints `LIKE` as `~~` and `ILIKE` as `~~*`.
+                Ast::Like {
+                    negated,
+                    any: false,
+                    expr,
+                    pattern,
+                    escape_char: None,
+                } => Some(Ast::BinaryOp {
+                    left: expr.clone(),
+                    op: if *negated {
+                        BinaryOperator::PGNotLikeMatch
+                    } else {
+                        BinaryOperator::PGLikeMatch
+                    },
+                    right: pattern.clone(),
+                }),
+                Ast::ILike {
+                    negated,
+                    any: false,
+                    expr,
+                    pattern,
+                    escape_char: None,
+                } => Some(Ast::BinaryOp {
+                    left: expr.clone(),
+                    op: if *negated {
+                        BinaryOperator::PGNotILikeMatch
+                    } else {
+                        BinaryOperator::PGILikeMatch
+                    },
+                    right: pattern.clone(),
+                }),
+                // `interval '1 day'` is stored as `'1 day'::interval`, whose cast goes too.
+                Ast::Interval(i)
+                    if i.leading_field.is_none()
+                        && i.last_field.is_none()
+                        && i.leading_precision.is_none()
+                        && i.fractional_seconds_precision.is_none() =>
+                {
+                    Some((*i.value).clone())
+                }
                 Ast::UnaryOp {
                     op: UnaryOperator::Minus,
                     expr,
@@ -190,7 +230,7 @@ impl VisitorMut for Canonicalize {
     }
 }
 
-fn fold(id: &mut ast::Ident) {
+pub(crate) fn fold(id: &mut ast::Ident) {
     if id.quote_style.is_none() {
         id.value = id.value.to_lowercase();
     } else if id.quote_style == Some('"') {
@@ -294,6 +334,8 @@ mod tests {
         same("NOW()", "now()");
         same("Price > 0", "\"price\" > 0");
         same("'{}'", "'{}'::jsonb");
+        same("name LIKE 'a%'", "(name ~~ 'a%'::text)");
+        same("name NOT ILIKE 'a%'", "(name !~~* 'a%'::text)");
     }
 
     #[test]

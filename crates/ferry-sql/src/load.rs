@@ -11,6 +11,7 @@ use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 mod replay;
+mod view;
 
 pub use replay::{replay, Replayer};
 
@@ -168,6 +169,10 @@ impl<'d> Loader<'d> {
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
             t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         }
+        for v in self.schema.views.values_mut() {
+            v.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        crate::view::resolve_views(&mut self.schema);
         Ok(self.schema)
     }
 
@@ -218,7 +223,13 @@ impl<'d> Loader<'d> {
             p.pos = 0;
         }
         if p.eat_word("create") {
-            p.eat_words(&["or", "replace"]);
+            let or_replace = p.eat_words(&["or", "replace"]);
+            // Views are modelled for PostgreSQL; SQLite keeps them opaque.
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
+            {
+                return self.create_view(p, or_replace);
+            }
             if p.peek_word("table")
                 || p.peek_words(&["temp", "table"])
                 || p.peek_words(&["temporary", "table"])
@@ -287,6 +298,11 @@ impl<'d> Loader<'d> {
             }
             if p.eat_word("sequence") {
                 return self.alter_sequence(p);
+            }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
+            {
+                return self.alter_view(p);
             }
             if p.eat_word("type") || p.eat_word("schema") || p.eat_word("index") {
                 // OWNER TO and similar: ownership is not part of the schema ferry manages.
@@ -1036,13 +1052,24 @@ impl<'d> Loader<'d> {
             None
         };
         p.expect_end()?;
-        let Some(table) = self.schema.tables.get(&table_name) else {
-            let message = if self.replay {
-                format!("table {table_name} does not exist")
-            } else {
-                format!("index on unknown table {table_name}: create the table first (in any file)")
-            };
-            return Err(p.error_at(name_at, &message));
+        let on_view = self
+            .schema
+            .views
+            .get(&table_name)
+            .is_some_and(|v| v.materialized);
+        let owner = match self.schema.tables.get(&table_name) {
+            Some(table) => table.name.name.clone(),
+            None if on_view => table_name.name.clone(),
+            None => {
+                let message = if self.replay {
+                    format!("table {table_name} does not exist")
+                } else {
+                    format!(
+                        "index on unknown table {table_name}: create the table first (in any file)"
+                    )
+                };
+                return Err(p.error_at(name_at, &message));
+            }
         };
         let name = match name {
             Some(n) => {
@@ -1065,8 +1092,8 @@ impl<'d> Loader<'d> {
                     .collect();
                 let base = self
                     .dialect
-                    .implicit_name(ImplicitName::Index, &table.name.name, &cols);
-                let tname = table.name.name.clone();
+                    .implicit_name(ImplicitName::Index, &owner, &cols);
+                let tname = owner.clone();
                 self.unique_relation_name(
                     &table_name.schema,
                     base,
@@ -1092,6 +1119,8 @@ impl<'d> Loader<'d> {
         };
         if let Some(table) = self.schema.tables.get_mut(&table_name) {
             table.indexes.push(index);
+        } else if let Some(view) = self.schema.views.get_mut(&table_name) {
+            view.indexes.push(index);
         }
         Ok(true)
     }
@@ -1368,6 +1397,11 @@ impl<'d> Loader<'d> {
     fn comment(&mut self, p: &mut StmtParser) -> PResult<bool> {
         p.expect_word("on")?;
         let at = p.here();
+        if self.kind == DialectKind::Postgres
+            && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
+        {
+            return self.comment_on_view(p);
+        }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");
             if !is_type {
@@ -1418,6 +1452,10 @@ impl<'d> Loader<'d> {
             Some(p.string_literal()?)
         };
         p.expect_end()?;
+        if self.schema.views.contains_key(&target.0) {
+            // Comments on a view's columns are not modelled yet: kept opaque.
+            return Ok(false);
+        }
         if self.replay && !self.schema.tables.contains_key(&target.0) {
             // A view's column, or a temporary table's: not modelled.
             if self.opaque_objects.contains(&target.0) {

@@ -56,6 +56,13 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
                     s.name
                 )))
             }
+            // The SQLite loader keeps views as opaque statements, so none reach the planner.
+            Change::CreateView(v) | Change::DropView(v) | Change::AlterView { to: v, .. } => {
+                return Err(PlanError(format!(
+                    "ferry does not manage SQLite views yet: cannot create, change or drop {}",
+                    v.name
+                )))
+            }
         }
     }
     alters.extend(unreported_layout_changes(from, to, changes));

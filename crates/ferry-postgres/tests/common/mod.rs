@@ -195,6 +195,20 @@ pub fn assert_same(expected: &Schema, actual: &Schema, context: &str) {
             report += &format!("unexpected table {name}\n");
         }
     }
+    for (name, v) in &expected.views {
+        match actual.views.get(name) {
+            None => report += &format!("missing view {name}\n"),
+            Some(a) if a != v => {
+                report += &format!("view {name}:\n{v:#?}\nvs\n{a:#?}\n");
+            }
+            Some(_) => {}
+        }
+    }
+    for name in actual.views.keys() {
+        if !expected.views.contains_key(name) {
+            report += &format!("unexpected view {name}\n");
+        }
+    }
     if expected.opaque != actual.opaque {
         report += &format!("opaque: {:#?} vs {:#?}\n", expected.opaque, actual.opaque);
     }

@@ -448,6 +448,11 @@ impl Loader<'_> {
                     self.temp_relations.remove(&name.name);
                 } else if self.index_owner(&name).is_some() {
                     self.drop_index(p, at, &name, behavior)?;
+                } else if let Some(view) = self.materialized_view_with_index(&name) {
+                    if let Some(v) = self.schema.views.get_mut(&view) {
+                        v.indexes.retain(|i| i.name != name.name);
+                    }
+                    self.forget_relation(&name.schema, &name.name);
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
                 } else if let Some((table, _)) = self.key_owner(&name) {
@@ -517,7 +522,36 @@ impl Loader<'_> {
             }
             return Ok(true);
         }
-        // Views, functions, triggers, domains, extensions ...: not modelled.
+        if self.kind == DialectKind::Postgres
+            && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
+        {
+            let materialized = p.eat_word("materialized");
+            p.expect_word("view")?;
+            let if_exists = p.eat_words(&["if", "exists"]);
+            let (names, behavior) = self.drop_list(p)?;
+            let mut keep_opaque = false;
+            for DropTarget { at, name, explicit } in names {
+                if self.is_temp_relation(&name, explicit) {
+                    self.temp_relations.remove(&name.name);
+                } else if let Some(v) = self.schema.views.get(&name) {
+                    if v.materialized != materialized {
+                        let kind = if materialized {
+                            "a materialized view"
+                        } else {
+                            "a view"
+                        };
+                        return Err(p.error_at(at, &format!("{name} is not {kind}")));
+                    }
+                    self.drop_views_with_dependents(p, at, &[name], behavior)?;
+                } else if self.opaque_objects.remove(&name) {
+                    keep_opaque = true;
+                } else if !if_exists {
+                    return Err(p.error_at(at, &format!("view {name} does not exist")));
+                }
+            }
+            return Ok(!keep_opaque);
+        }
+        // Functions, triggers, domains, extensions ...: not modelled.
         Ok(false)
     }
 
@@ -566,6 +600,11 @@ impl Loader<'_> {
                 ));
             }
         }
+        // Views reading a dropped table go with CASCADE and stop a plain DROP.
+        let gone_names: Vec<QualifiedName> = dropped.iter().map(|(_, n)| n.clone()).collect();
+        if let Some((at, _)) = dropped.first() {
+            self.drop_views_with_dependents(p, *at, &gone_names, behavior)?;
+        }
         for (table, fk, _, _) in &dependents {
             self.remove_foreign_key(table, fk);
         }
@@ -573,6 +612,42 @@ impl Loader<'_> {
             self.remove_table(name);
         }
         Ok(!keep_opaque)
+    }
+
+    /// The materialized view that has index `name` (in the view's schema).
+    fn materialized_view_with_index(&self, name: &QualifiedName) -> Option<QualifiedName> {
+        self.schema
+            .views
+            .values()
+            .find(|v| v.name.schema == name.schema && v.indexes.iter().any(|i| i.name == name.name))
+            .map(|v| v.name.clone())
+    }
+
+    /// Drops the views among `names` and every view that reads them or `names` (tables),
+    /// transitively; without CASCADE, a reading view that is not itself dropped is an error.
+    fn drop_views_with_dependents(
+        &mut self,
+        p: &StmtParser,
+        at: (u64, u64),
+        names: &[QualifiedName],
+        behavior: Behavior,
+    ) -> PResult<()> {
+        let dependents = self.dependent_views(names);
+        if let Some(first) = dependents.first() {
+            if behavior == Behavior::Restrict {
+                return Err(p.error_at(
+                    at,
+                    &format!(
+                        "cannot drop {}: view {first} depends on it (use CASCADE to drop it too)",
+                        names[0]
+                    ),
+                ));
+            }
+        }
+        for name in names.iter().chain(&dependents) {
+            self.remove_view(name);
+        }
+        Ok(())
     }
 
     /// Removes a table with everything that goes with it: its indexes and constraints and

@@ -1,0 +1,255 @@
+//! Views and materialized views in a plan.
+//!
+//! PostgreSQL refuses to drop or change the type of a column (or drop a table) that a view
+//! reads, and a renamed table or column silently changes the stored query. So every view
+//! that reads a table whose columns are renamed, dropped or retyped (or that is renamed,
+//! moved or dropped) is dropped before the table changes and created again afterwards from
+//! the target schema, together with every view that reads one of those, transitively; no
+//! other view is touched. A changed view is replaced in place (`CREATE OR REPLACE VIEW`)
+//! when PostgreSQL allows it (the old outputs are a prefix of the new ones, same names and
+//! same expressions, hence same types), and dropped and created otherwise. Materialized
+//! views are always dropped and created (their data is recomputed), with their indexes.
+//!
+//! Drops run first in the plan, in reverse dependency order of the old schema; creates run
+//! after every table change, in dependency order of the new schema.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ferry_core::{Change, HazardKind, QualifiedName, Schema, Step, TableChange, View};
+
+use super::{comment_sql, create_index_sql};
+use crate::dialect::{quote_ident, quote_qualified};
+
+/// The steps that drop views (run before every table change) and the steps that create or
+/// replace them (run after).
+pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec<Step>, Vec<Step>) {
+    let affected = affected_tables(from, changes);
+    let mut dropped: BTreeSet<QualifiedName> = BTreeSet::new();
+    let mut replaced: BTreeSet<QualifiedName> = BTreeSet::new();
+    let mut created: BTreeSet<QualifiedName> = BTreeSet::new();
+    // Per-view statements that neither drop nor create the view (comments, indexes).
+    let mut drop_extras: Vec<Step> = Vec::new();
+    let mut create_extras: BTreeMap<QualifiedName, Vec<Step>> = BTreeMap::new();
+    for c in changes {
+        match c {
+            Change::CreateView(v) => {
+                created.insert(v.name.clone());
+            }
+            Change::DropView(v) => {
+                dropped.insert(v.name.clone());
+            }
+            Change::AlterView { from: old, to: new } => {
+                let same_definition = old.materialized == new.materialized
+                    && old.query == new.query
+                    && old.options == new.options;
+                if same_definition {
+                    // Only the comment or the indexes of a materialized view changed.
+                    let extras = create_extras.entry(new.name.clone()).or_default();
+                    if old.comment != new.comment {
+                        extras.push(Step::new(comment_sql(
+                            view_kind(new),
+                            &quote_qualified(&new.name),
+                            new.comment.as_deref(),
+                        )));
+                    }
+                    for idx in old.indexes.iter().filter(|i| !new.indexes.contains(i)) {
+                        drop_extras.push(Step::new(format!(
+                            "DROP INDEX {}",
+                            quote_qualified(&QualifiedName::new(
+                                old.name.schema.clone(),
+                                idx.name.clone()
+                            ))
+                        )));
+                    }
+                    for idx in new.indexes.iter().filter(|i| !old.indexes.contains(i)) {
+                        extras.push(Step::new(create_index_sql(&new.name, idx)));
+                    }
+                } else if replaceable(old, new) {
+                    replaced.insert(new.name.clone());
+                } else {
+                    dropped.insert(old.name.clone());
+                    created.insert(new.name.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    // Views reading an affected table, then views reading a dropped view, transitively.
+    for v in from.views.values() {
+        if v.references.iter().any(|r| affected.contains(r)) {
+            dropped.insert(v.name.clone());
+        }
+    }
+    loop {
+        let more: Vec<QualifiedName> = from
+            .views
+            .values()
+            .filter(|v| !dropped.contains(&v.name))
+            .filter(|v| v.references.iter().any(|r| dropped.contains(r)))
+            .map(|v| v.name.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        dropped.extend(more);
+    }
+    // A dropped view that the target keeps is created again; one replaced in place that is
+    // dropped anyway is simply created.
+    for name in &dropped {
+        if to.views.contains_key(name) {
+            created.insert(name.clone());
+            replaced.remove(name);
+        }
+    }
+
+    let mut drops = Vec::new();
+    for name in ferry_sql::view_dependency_order(&from.views).iter().rev() {
+        if !dropped.contains(name) {
+            continue;
+        }
+        let v = &from.views[name];
+        let mut step = Step::new(format!("DROP {} {}", view_kind(v), quote_qualified(name)));
+        if v.materialized {
+            let message = if to.views.contains_key(name) {
+                format!("rebuilds the materialized view {name} (its rows are computed again)")
+            } else {
+                format!("drops the materialized view {name} and its rows")
+            };
+            step = step.with_hazard(HazardKind::TableRewrite, message);
+        }
+        drops.push(step);
+    }
+    drops.extend(drop_extras);
+
+    let mut creates = Vec::new();
+    for name in ferry_sql::view_dependency_order(&to.views) {
+        let v = &to.views[&name];
+        if created.contains(&name) {
+            creates.push(create_view_step(v, false));
+        } else if replaced.contains(&name) {
+            creates.push(create_view_step(v, true));
+            // CREATE OR REPLACE keeps the comment; set it when it changed.
+            if from.views.get(&name).map(|o| &o.comment) != Some(&v.comment) {
+                creates.push(Step::new(comment_sql(
+                    view_kind(v),
+                    &quote_qualified(&name),
+                    v.comment.as_deref(),
+                )));
+            }
+        }
+        if let Some(extras) = create_extras.remove(&name) {
+            creates.extend(extras);
+        }
+    }
+    (drops, creates)
+}
+
+/// `VIEW` or `MATERIALIZED VIEW`, for DROP and COMMENT ON.
+fn view_kind(v: &View) -> &'static str {
+    if v.materialized {
+        "MATERIALIZED VIEW"
+    } else {
+        "VIEW"
+    }
+}
+
+/// Whether `CREATE OR REPLACE VIEW` turns `old` into `new`: PostgreSQL accepts it when the
+/// old output columns come first in the new query with the same names and types. Types are
+/// not known offline, so the expressions must be the same (same key); an unknown output
+/// list means drop and create.
+fn replaceable(old: &View, new: &View) -> bool {
+    !old.materialized
+        && !new.materialized
+        && !old.outputs.is_empty()
+        && new.outputs.len() >= old.outputs.len()
+        && old
+            .outputs
+            .iter()
+            .zip(&new.outputs)
+            .all(|(a, b)| a.name == b.name && !a.key.is_empty() && a.key == b.key)
+}
+
+/// Tables (old names) whose change needs the views reading them out of the way: renamed or
+/// moved, dropped, or with a column renamed, dropped, or changed in type, collation or
+/// generation; and tables with a column of an enum type that is rebuilt.
+fn affected_tables(from: &Schema, changes: &[Change]) -> BTreeSet<QualifiedName> {
+    let mut out = BTreeSet::new();
+    let mut rebuilt_enums: Vec<&QualifiedName> = Vec::new();
+    for c in changes {
+        match c {
+            Change::DropTable(t) => {
+                out.insert(t.name.clone());
+            }
+            Change::AlterTable(td) => {
+                let needs = td.renamed()
+                    || td.changes.iter().any(|tc| match tc {
+                        TableChange::RenameColumn { .. } | TableChange::DropColumn(_) => true,
+                        TableChange::AlterColumn { from, to } => {
+                            from.data_type != to.data_type
+                                || from.collation != to.collation
+                                || from.generated != to.generated
+                        }
+                        _ => false,
+                    });
+                if needs {
+                    out.insert(td.from.name.clone());
+                }
+            }
+            // Removing or reordering values rebuilds the type and converts its columns.
+            Change::AlterEnum { from: old, to: new } => {
+                let appended_only = old.values.iter().all(|v| new.values.contains(v));
+                if !appended_only || old.values.iter().zip(&new.values).any(|(a, b)| a != b) {
+                    rebuilt_enums.push(&old.name);
+                }
+            }
+            _ => {}
+        }
+    }
+    for e in rebuilt_enums {
+        for t in from.tables.values() {
+            // Column types spell the enum with quotes or without; a false positive only
+            // re-creates a view needlessly.
+            if t.columns.iter().any(|c| c.data_type.contains(&e.name)) {
+                out.insert(t.name.clone());
+            }
+        }
+    }
+    out
+}
+
+/// `CREATE [OR REPLACE] [MATERIALIZED] VIEW ...` with the view's comment and indexes.
+fn create_view_step(v: &View, or_replace: bool) -> Step {
+    let mut sql = String::from("CREATE ");
+    if or_replace {
+        sql.push_str("OR REPLACE ");
+    }
+    sql.push_str(if v.materialized {
+        "MATERIALIZED VIEW "
+    } else {
+        "VIEW "
+    });
+    sql.push_str(&quote_qualified(&v.name));
+    if !v.columns.is_empty() {
+        let cols: Vec<String> = v.columns.iter().map(|c| quote_ident(c)).collect();
+        sql.push_str(&format!(" ({})", cols.join(", ")));
+    }
+    if !v.options.is_empty() {
+        sql.push_str(&format!(" WITH ({})", v.options.join(", ")));
+    }
+    sql.push_str(" AS\n");
+    sql.push_str(v.query.sql.trim().trim_end_matches(';').trim_end());
+    let mut step = Step::new(sql);
+    if !or_replace {
+        if let Some(c) = &v.comment {
+            step.statements.push(comment_sql(
+                view_kind(v),
+                &quote_qualified(&v.name),
+                Some(c),
+            ));
+        }
+        for idx in &v.indexes {
+            step.statements.push(create_index_sql(&v.name, idx));
+        }
+    }
+    step
+}
