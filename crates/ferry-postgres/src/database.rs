@@ -1,18 +1,20 @@
 //! A live PostgreSQL database: connect, inspect, apply.
 
-use ferry_core::url::{redact, redact_in};
+use ferry_core::url::redact;
 use ferry_core::{Database, DbError, DbErrorKind, Dialect, Plan, Schema};
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::scratch::ScratchOwner;
+use crate::tls::ConnectConfig;
 use crate::POSTGRES;
 
 /// A connection to one PostgreSQL database.
 pub struct PgDatabase {
     pub(crate) client: Client,
-    /// The parsed connection settings, for tools that open their own connection
-    /// (`pg_dump`, `pg_restore`). Holds the password: never print it.
-    config: postgres::Config,
+    /// The parsed connection settings (TLS included), for opening another connection
+    /// (scratch databases) and for tools that open their own (`pg_dump`, `pg_restore`).
+    /// Holds the password: never print it.
+    config: ConnectConfig,
     /// The history table is known to exist: `run_script` stops creating it (once per run,
     /// not once per migration).
     pub(crate) history_ready: bool,
@@ -31,25 +33,21 @@ impl std::fmt::Debug for PgDatabase {
 }
 
 impl PgDatabase {
-    /// Connects to `url` (`postgres://user:password@host:port/database`). Errors never
-    /// contain the password.
+    /// Connects to `url` (`postgres://user:password@host:port/database`, with libpq's
+    /// `sslmode`, `sslrootcert`, `sslcert` and `sslkey` parameters: see `docs/tls.md`).
+    /// Errors never contain the password.
     pub fn connect(url: &str) -> Result<PgDatabase, DbError> {
-        let connect_error = |e: postgres::Error| {
+        let mut config = ConnectConfig::parse(url)?;
+        // Names ferry in pg_stat_activity, so that a held migration lock names its holder.
+        if config.pg.get_application_name().is_none() {
+            config.pg.application_name("ferry");
+        }
+        let client = config.connect().map_err(|e| {
             DbError::new(
                 DbErrorKind::Connect,
-                format!(
-                    "cannot connect to {}: {}",
-                    redact(url),
-                    redact_in(&pg_message(&e), &[url])
-                ),
+                format!("cannot connect to {}: {}", redact(url), e.message(url)),
             )
-        };
-        let mut config: postgres::Config = url.parse().map_err(connect_error)?;
-        // Names ferry in pg_stat_activity, so that a held migration lock names its holder.
-        if config.get_application_name().is_none() {
-            config.application_name("ferry");
-        }
-        let client = config.connect(NoTls).map_err(connect_error)?;
+        })?;
         Ok(PgDatabase {
             client,
             config,
@@ -62,16 +60,16 @@ impl PgDatabase {
     /// Connects to the scratch database `owner` just created; it is dropped with the
     /// returned value (or at once, with `owner`, when the connection fails).
     pub(crate) fn connect_scratch(
-        config: postgres::Config,
+        config: ConnectConfig,
         owner: ScratchOwner,
     ) -> Result<PgDatabase, DbError> {
-        let client = config.connect(NoTls).map_err(|e| {
+        let client = config.connect().map_err(|e| {
             DbError::new(
                 DbErrorKind::Connect,
                 format!(
                     "cannot connect to the scratch database {}: {}",
                     owner.name(),
-                    pg_message(&e)
+                    e.message("")
                 ),
             )
         })?;
@@ -102,7 +100,7 @@ impl PgDatabase {
         &mut self.client
     }
 
-    pub(crate) fn config(&self) -> &postgres::Config {
+    pub(crate) fn config(&self) -> &ConnectConfig {
         &self.config
     }
 }

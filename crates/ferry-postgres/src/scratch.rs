@@ -6,10 +6,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use ferry_core::{DbError, DbErrorKind};
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
+use postgres::Client;
 
 use crate::database::{pg_message, PgDatabase};
 use crate::quote_ident;
+use crate::tls::ConnectConfig;
 
 /// Every scratch database's name starts with this, so that one left behind (ferry killed
 /// before it could drop it) is easy to recognise and drop by hand.
@@ -22,7 +23,7 @@ pub(crate) struct ScratchOwner {
     /// the CREATE means dropping does not depend on being able to connect later.
     origin: Client,
     /// To connect again if `origin` died meanwhile (server restart, idle timeout).
-    origin_config: postgres::Config,
+    origin_config: ConnectConfig,
     name: String,
     /// `DROP DATABASE … WITH (FORCE)` exists from PostgreSQL 13; 12 gets a plain DROP.
     force: bool,
@@ -48,39 +49,42 @@ impl Drop for ScratchOwner {
         };
         let mut result = self.origin.batch_execute(&sql);
         if result.is_err() && self.origin.is_closed() {
-            result = self
-                .origin_config
-                .connect(NoTls)
-                .and_then(|mut client| client.batch_execute(&sql));
+            result = match self.origin_config.connect() {
+                Ok(mut client) => client.batch_execute(&sql),
+                Err(failure) => {
+                    warn_left_behind(&self.name, &failure.message(""));
+                    return;
+                }
+            };
         }
         if let Err(e) = result {
-            // Drop cannot return an error, and a database left on the server must not go
-            // unnoticed: say which one and how to remove it.
-            eprintln!(
-                "warning: could not drop the scratch database {}: {}; drop it with DROP DATABASE {} WITH (FORCE)",
-                self.name,
-                pg_message(&e),
-                quote_ident(&self.name)
-            );
+            warn_left_behind(&self.name, &pg_message(&e));
         }
     }
 }
 
+/// Drop cannot return an error, and a database left on the server must not go unnoticed:
+/// says which one and how to remove it.
+fn warn_left_behind(name: &str, why: &str) {
+    eprintln!(
+        "warning: could not drop the scratch database {name}: {why}; drop it with DROP DATABASE {} WITH (FORCE)",
+        quote_ident(name)
+    );
+}
+
 /// Creates an empty database next to the one `config` points at, with the same encoding
 /// and locale, and connects to it. The returned connection drops the database when dropped.
-pub(crate) fn create(config: &postgres::Config) -> Result<PgDatabase, DbError> {
-    let failed = |what: &str, e: &postgres::Error| {
+pub(crate) fn create(config: &ConnectConfig) -> Result<PgDatabase, DbError> {
+    let failed_with = |what: &str, message: String| {
         DbError::new(
             DbErrorKind::Connect,
-            format!(
-                "cannot create a scratch database: {what}: {}",
-                pg_message(e)
-            ),
+            format!("cannot create a scratch database: {what}: {message}"),
         )
     };
+    let failed = |what: &str, e: &postgres::Error| failed_with(what, pg_message(e));
     let mut origin = config
-        .connect(NoTls)
-        .map_err(|e| failed("cannot connect to the server", &e))?;
+        .connect()
+        .map_err(|e| failed_with("cannot connect to the server", e.message("")))?;
     let row = origin
         .query_one(
             "SELECT current_setting('server_version_num')::int4, current_user::text, \
@@ -132,7 +136,7 @@ pub(crate) fn create(config: &postgres::Config) -> Result<PgDatabase, DbError> {
         force: version >= 130000,
     };
     let mut scratch_config = config.clone();
-    scratch_config.dbname(owner.name());
+    scratch_config.pg.dbname(owner.name());
     PgDatabase::connect_scratch(scratch_config, owner)
 }
 

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use ferry_core::{BackupInfo, DbError, DbErrorKind};
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 use postgres::IsolationLevel;
 
 use super::restore_error;
 use crate::database::{pg_message, PgDatabase};
 use crate::quote_ident;
+use crate::tls::{ConnectConfig, RootCert};
 
 /// A pg_dump and the pg_restore beside it.
 #[derive(Debug)]
@@ -95,7 +96,8 @@ fn parse_version(text: &str) -> Option<(u32, String)> {
 
 /// The connection settings as a libpq connection string without the password, and the
 /// password on its own. libpq takes a `--dbname` that contains `=` as a connection string.
-fn connection(config: &postgres::Config) -> (String, Option<String>) {
+fn connection(settings: &ConnectConfig) -> (String, Option<String>) {
+    let config = &settings.pg;
     let mut parts: Vec<String> = Vec::new();
     let mut add = |key: &str, value: &str| parts.push(format!("{key}={}", conninfo_value(value)));
     let hosts: Vec<String> = config
@@ -134,17 +136,34 @@ fn connection(config: &postgres::Config) -> (String, Option<String>) {
         add("connect_timeout", &timeout.as_secs().max(1).to_string());
     }
     add("application_name", "ferry");
-    // ferry connects without TLS; the tools may use it when the server offers it.
-    let ssl = match config.get_ssl_mode() {
-        SslMode::Disable => "disable",
-        SslMode::Require => "require",
-        _ => "prefer",
-    };
-    add("sslmode", ssl);
+    // The same TLS settings as ferry's own connection; libpq understands them natively.
+    let tls = &settings.tls;
+    add("sslmode", tls.mode.as_str());
+    match &tls.root_cert {
+        // libpq 16+ knows `system`; older tools read it as a file name and fail clearly.
+        Some(RootCert::System) => add("sslrootcert", "system"),
+        Some(RootCert::File(path)) => add("sslrootcert", &absolute(path)),
+        None => {}
+    }
+    if let Some(cert) = &tls.client_cert {
+        add("sslcert", &absolute(cert));
+    }
+    if let Some(key) = &tls.client_key {
+        add("sslkey", &absolute(key));
+    }
     let password = config
         .get_password()
         .map(|p| String::from_utf8_lossy(p).into_owned());
     (parts.join(" "), password)
+}
+
+/// A path as the tools should see it: they run in ferry's working directory, so a relative
+/// path would do too; absolute reads better in their messages.
+fn absolute(path: &Path) -> String {
+    std::path::absolute(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// A libpq connection-string value: single-quoted, `\` and `'` escaped.
@@ -160,7 +179,7 @@ struct Running {
 }
 
 /// Starts `tool` with `args`, then `--dbname` with the connection string.
-fn start(tool: &Path, args: &[&OsStr], config: &postgres::Config) -> Result<Running, String> {
+fn start(tool: &Path, args: &[&OsStr], config: &ConnectConfig) -> Result<Running, String> {
     let (conninfo, password) = connection(config);
     let mut cmd = Command::new(tool);
     cmd.args(args)
@@ -344,10 +363,10 @@ mod tests {
 
     #[test]
     fn connection_string_leaves_the_password_out() {
-        let config: postgres::Config =
-            "postgres://bob:p%27ss%5Cw0rd@db.example:5433/my%20db?options=-c%20search_path%3Dx&connect_timeout=3"
-                .parse()
-                .unwrap();
+        let config = ConnectConfig::parse(
+            "postgres://bob:p%27ss%5Cw0rd@db.example:5433/my%20db?options=-c%20search_path%3Dx&connect_timeout=3",
+        )
+        .unwrap();
         let (conninfo, password) = connection(&config);
         assert_eq!(password.as_deref(), Some("p'ss\\w0rd"));
         assert!(!conninfo.contains("w0rd"), "{conninfo}");
@@ -357,14 +376,33 @@ mod tests {
              options='-c search_path=x' connect_timeout='3' application_name='ferry' \
              sslmode='prefer'"
         );
-        let config: postgres::Config = "host=/run/postgresql user=u dbname=d sslmode=disable"
-            .parse()
-            .unwrap();
+        let config =
+            ConnectConfig::parse("postgres://u@%2Frun%2Fpostgresql/d?sslmode=disable").unwrap();
         let (conninfo, password) = connection(&config);
         assert_eq!(password, None);
         assert_eq!(
             conninfo,
-            "host='/run/postgresql' user='u' dbname='d' application_name='ferry' sslmode='disable'"
+            "host='/run/postgresql' port='5432' user='u' dbname='d' application_name='ferry' sslmode='disable'"
+        );
+    }
+
+    #[test]
+    fn connection_string_passes_the_tls_settings_on() {
+        let config = ConnectConfig::parse(
+            "postgres://u@db/d?sslmode=verify-full&sslrootcert=/etc/ca.pem&sslcert=/c.pem&sslkey=/k.pem",
+        )
+        .unwrap();
+        let (conninfo, _) = connection(&config);
+        assert_eq!(
+            conninfo,
+            "host='db' port='5432' user='u' dbname='d' application_name='ferry' sslmode='verify-full' \
+             sslrootcert='/etc/ca.pem' sslcert='/c.pem' sslkey='/k.pem'"
+        );
+        let config = ConnectConfig::parse("postgres://u@db/d?sslrootcert=system").unwrap();
+        let (conninfo, _) = connection(&config);
+        assert!(
+            conninfo.ends_with("sslmode='verify-full' sslrootcert='system'"),
+            "{conninfo}"
         );
     }
 }
