@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 
 use ferry_core::DbErrorKind;
-use ferry_postgres::PgDatabase;
+use ferry_postgres::{BackupMethod, PgDatabase};
 use postgres::config::Host;
 use postgres::{Client, NoTls};
 
@@ -317,4 +317,21 @@ fn bad_tls_settings_fail_before_connecting() {
     assert!(!message.contains("hunter2secret"), "{message}");
     let message = refused("postgres://u@127.0.0.1:1/app?sslrootcert=system&sslmode=verify-ca");
     assert_mentions(&message, &["sslrootcert=system", "sslmode=verify-full"]);
+}
+
+#[test]
+fn pg_dump_gets_the_same_tls_settings() {
+    let Some(server) = Server::find() else { return };
+    // verify-ca with the server's certificate: pg_dump (libpq) must get sslmode and
+    // sslrootcert too, and connect through the same address.
+    let mut db = connect(&server.url_named(
+        "ferry-tls-test.invalid",
+        &format!("sslmode=verify-ca&sslrootcert={}", server.root()),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dump.bin");
+    match db.backup_with(&path, BackupMethod::PgDump) {
+        Ok(info) => assert!(info.method.starts_with("pg_dump"), "{info:?}"),
+        Err(e) => panic!("backup over TLS: {}", e.message),
+    }
 }
