@@ -329,6 +329,8 @@ fn no_output_contains_a_password() {
         .replacen("postgres@", &format!("postgres:{SECRET}@"), 1);
     assert!(url.contains(SECRET));
     let wrong_db = format!("{}_missing", url);
+    let in_query = format!("{}?password={SECRET}", db.url);
+    let in_query_wrong_db = format!("{}_missing?password={SECRET}", db.url);
     let p = project(&url, &url);
     let dir = p.path();
     migration(
@@ -358,6 +360,8 @@ fn no_output_contains_a_password() {
         vec!["rollback", "--url", &url, "--dry-run"],
         vec!["status", "--url", &wrong_db],
         vec!["migrate", "--url", &wrong_db],
+        vec!["status", "--url", &in_query],
+        vec!["status", "--url", &in_query_wrong_db],
     ];
     for args in runs {
         let out = run_in(dir, &args);
