@@ -45,7 +45,9 @@ fn main() {
 
     if args.get(1).map(String::as_str) == Some("backup") {
         let tables = value("--tables").and_then(|v| v.parse().ok()).unwrap_or(10);
-        let rows = value("--rows").and_then(|v| v.parse().ok()).unwrap_or(100_000);
+        let rows = value("--rows")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(100_000);
         backup::run(&work, tables, rows, runs, &pg_admin);
         let _ = std::fs::remove_dir_all(&work);
         return;
