@@ -4,6 +4,7 @@
 //! dialect = "sqlite"            # or "postgres"
 //! schema = ["schema"]           # files or directories of .sql files
 //! migrations = "migrations"
+//! dev_url = "postgres://localhost/postgres"  # canonical forms via throwaway databases there
 //!
 //! [lint]
 //! allow = ["missing-lock-timeout"]  # rules silenced everywhere
@@ -37,6 +38,7 @@ struct RawConfig {
     schema: Vec<String>,
     migrations: Option<String>,
     backups: Option<String>,
+    dev_url: Option<String>,
     #[serde(default)]
     migrate: MigrateSettings,
     #[serde(default)]
@@ -96,6 +98,8 @@ pub struct Config {
     pub lint: LintSettings,
     /// Where `ferry backup` and protected migrations write backups.
     pub backups: PathBuf,
+    /// The dev database's URL as written (`${VAR}`s not yet expanded); see `dev.rs`.
+    pub dev_url: Option<String>,
     environments: BTreeMap<String, Environment>,
 }
 
@@ -173,6 +177,7 @@ impl Config {
             migrate: raw.migrate,
             lint: raw.lint,
             backups: root.join(raw.backups.as_deref().unwrap_or("backups")),
+            dev_url: raw.dev_url,
             environments: raw
                 .environments
                 .into_iter()
@@ -196,7 +201,7 @@ impl Config {
     /// The URL of environment `name`, with `${VAR}`s expanded.
     pub fn environment_url(&self, name: &str) -> Result<String> {
         let raw = &self.environment(name)?.url;
-        let url = expand_vars(raw, name)?;
+        let url = expand_vars(raw, &format!("environment \"{name}\""))?;
         Ok(self.resolve_sqlite_path(&url))
     }
 
@@ -234,24 +239,22 @@ impl Config {
 }
 
 /// Expands `${VAR}` from the process environment; a missing variable names itself and
-/// the environment that needs it.
-pub fn expand_vars(value: &str, environment: &str) -> Result<String> {
+/// `owner`, the setting that needs it (`environment "prod"`, `dev_url`).
+pub fn expand_vars(value: &str, owner: &str) -> Result<String> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         let Some(end) = after.find('}') else {
-            return Err(CliError::usage(format!(
-                "environment \"{environment}\": unclosed ${{ in its url"
-            )));
+            return Err(CliError::usage(format!("{owner}: unclosed ${{ in its url")));
         };
         let var = &after[..end];
         match std::env::var(var) {
             Ok(v) => out.push_str(&v),
             Err(_) => {
                 return Err(CliError::usage(format!(
-                    "environment \"{environment}\" needs the variable {var}, which is not set (set it, or add it to .env beside ferry.toml)"
+                    "{owner} needs the variable {var}, which is not set (set it, or add it to .env beside ferry.toml)"
                 )))
             }
         }

@@ -3,6 +3,7 @@
 
 mod commands;
 mod config;
+mod dev;
 mod error;
 mod migrations;
 mod prompt;
@@ -80,6 +81,16 @@ pub struct TargetArgs {
     /// Database URL (postgres://…, sqlite://path); overrides --env.
     #[arg(long, value_name = "URL", env = "FERRY_URL", hide_env_values = true)]
     url: Option<String>,
+}
+
+/// The dev database (see `dev.rs`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct DevArgs {
+    /// Bring schema files into canonical form on this server: they are created in a
+    /// throwaway database there and read back (`target`: the target database's own server).
+    /// Default: `dev_url` from ferry.toml; without either, files are compared offline.
+    #[arg(long, value_name = "URL")]
+    dev_url: Option<String>,
 }
 
 /// How to answer "renamed or created?" questions without a prompt.

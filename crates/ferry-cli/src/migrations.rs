@@ -12,6 +12,7 @@ use ferry_core::{
 use ferry_migrate::{sum, Migration, MigrationDir, State, Status, SumProblem};
 
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 
 #[derive(Args, Debug, Clone, Default)]
@@ -132,10 +133,20 @@ pub fn require_consistent_history(status: &Status, allow_out_of_order: bool) -> 
 pub enum Replay {
     Sqlite(ferry_sqlite::SqliteDatabase),
     Postgres(Box<ferry_sql::Replayer<'static>>),
+    /// Run for real in a throwaway database on the dev server.
+    Dev(Box<dyn Database>),
 }
 
 impl Replay {
     pub fn new(kind: DialectKind) -> Result<Replay> {
+        Replay::on(kind, None)
+    }
+
+    /// On the dev server when there is one, else offline.
+    pub fn on(kind: DialectKind, dev: Option<&DevServer>) -> Result<Replay> {
+        if let Some(dev) = dev {
+            return Ok(Replay::Dev(dev.scratch()?));
+        }
         Ok(match kind {
             DialectKind::Sqlite => {
                 Replay::Sqlite(ferry_sqlite::SqliteDatabase::open("sqlite::memory:")?)
@@ -157,6 +168,18 @@ impl Replay {
             Replay::Postgres(replayer) => {
                 Ok(replayer.apply(&m.up_path().display().to_string(), &m.up)?)
             }
+            Replay::Dev(db) => {
+                let kind = db.dialect().kind();
+                run_up(db.as_mut(), m, kind).map_err(|e| {
+                    CliError::new(
+                        Exit::InvalidSchema,
+                        format!(
+                            "cannot replay the migrations on the dev database: {}",
+                            e.message
+                        ),
+                    )
+                })
+            }
         }
     }
 
@@ -165,13 +188,19 @@ impl Replay {
         match self {
             Replay::Sqlite(db) => Ok(db.inspect()?),
             Replay::Postgres(replayer) => Ok(replayer.schema()?),
+            Replay::Dev(db) => Ok(db.inspect()?),
         }
     }
 }
 
-/// The schema that `migrations` build, computed offline (see [`Replay`]).
-pub fn replay(kind: DialectKind, migrations: &[&Migration]) -> Result<Schema> {
-    let mut replay = Replay::new(kind)?;
+/// The schema that `migrations` build: on the dev server when there is one, else offline
+/// (see [`Replay`]).
+pub fn replay(
+    kind: DialectKind,
+    migrations: &[&Migration],
+    dev: Option<&DevServer>,
+) -> Result<Schema> {
+    let mut replay = Replay::on(kind, dev)?;
     for m in migrations {
         replay.apply(m)?;
     }
@@ -360,7 +389,7 @@ pub fn drift(
 ) -> Result<Option<String>> {
     let dialect = db.dialect();
     let applied = applied_migrations(dir, history);
-    let expected = replay(dialect.kind(), &applied)?;
+    let expected = replay(dialect.kind(), &applied, None)?;
     let actual = db.inspect()?;
     let renames = ferry_core::Renames {
         no_rename: true,

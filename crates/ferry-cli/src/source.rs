@@ -9,6 +9,7 @@ use ferry_core::{
 };
 
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::{prompt, RenameArgs, TargetArgs};
 
@@ -51,12 +52,33 @@ impl Source {
         }
     }
 
-    /// Loads (files) or inspects (database) the schema.
-    pub fn schema(&self, dialect: &'static dyn Dialect) -> Result<Schema> {
+    /// Loads (files, in the dev server's canonical form when there is one) or inspects
+    /// (database) the schema.
+    pub fn schema(&self, dialect: &'static dyn Dialect, dev: Option<&DevServer>) -> Result<Schema> {
         match self {
-            Source::Files(paths) => Ok(ferry_sql::load_paths(paths, dialect)?),
+            Source::Files(paths) => load_files(paths, dialect, dev),
             Source::Database(url) => Ok(connect(url)?.inspect()?),
         }
+    }
+
+    pub fn url(&self) -> Option<&str> {
+        match self {
+            Source::Database(url) => Some(url),
+            Source::Files(_) => None,
+        }
+    }
+}
+
+/// The schema that SQL files declare; through the dev server when there is one.
+pub fn load_files(
+    paths: &[PathBuf],
+    dialect: &'static dyn Dialect,
+    dev: Option<&DevServer>,
+) -> Result<Schema> {
+    let schema = ferry_sql::load_paths(paths, dialect)?;
+    match dev {
+        Some(dev) => dev.canonical(&schema),
+        None => Ok(schema),
     }
 }
 

@@ -2,6 +2,7 @@
 //! database driver implements. No I/O and no SQL parsing live here.
 
 pub mod backup;
+pub mod canonical;
 pub mod dialect;
 pub mod diff;
 pub mod history;
@@ -10,6 +11,7 @@ pub mod plan;
 pub mod url;
 
 pub use backup::{Backup, BackupInfo};
+pub use canonical::canonicalize;
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
 pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::source::{dialect, parse_dialect, report_opaque, resolve_renames, Source};
-use crate::RenameArgs;
+use crate::{DevArgs, RenameArgs};
 
 #[derive(Args)]
 pub struct DiffArgs {
@@ -25,6 +26,8 @@ pub struct DiffArgs {
     /// Exit with 2 when there is a difference.
     #[arg(long)]
     exit_code: bool,
+    #[command(flatten)]
+    dev: DevArgs,
     /// `json`: the SQL and its hazards as one JSON document.
     #[arg(long, value_enum, default_value_t)]
     format: super::status::Format,
@@ -66,8 +69,9 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
         },
     };
     let dialect = dialect(kind);
-    let current = from.schema(dialect)?;
-    let desired = to.schema(dialect)?;
+    let dev = DevServer::resolve(&args.dev, config.as_ref(), from.url().or(to.url()), kind)?;
+    let current = from.schema(dialect, dev.as_ref())?;
+    let desired = to.schema(dialect, dev.as_ref())?;
     report_opaque(&desired, "--to");
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);

@@ -9,10 +9,13 @@ use ferry_core::DialectKind;
 use ferry_migrate::{compare_versions, slug, Migration, MigrationDir};
 
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::migrations::{self, DirArgs};
-use crate::source::{dialect, parse_dialect, report_opaque, resolve_renames, schema_paths};
-use crate::RenameArgs;
+use crate::source::{
+    dialect, load_files, parse_dialect, report_opaque, resolve_renames, schema_paths,
+};
+use crate::{DevArgs, RenameArgs};
 
 #[derive(Args)]
 pub struct GenerateArgs {
@@ -32,6 +35,8 @@ pub struct GenerateArgs {
     /// The version to use instead of the current UTC time (YYYYMMDDHHMMSS).
     #[arg(long, value_name = "VERSION")]
     version: Option<String>,
+    #[command(flatten)]
+    dev: DevArgs,
     #[command(flatten)]
     renames: RenameArgs,
 }
@@ -60,7 +65,8 @@ pub fn run(config_path: Option<&Path>, args: GenerateArgs) -> Result<ExitCode> {
     } else {
         let base: Vec<_> = dir.migrations.iter().collect();
         let paths = schema_paths(&args.schema, config.as_ref())?;
-        match generated_files(kind, &base, &paths, &args.renames, &id)? {
+        let dev = DevServer::resolve(&args.dev, config.as_ref(), None, kind)?;
+        match generated_files(kind, &base, &paths, dev.as_ref(), &args.renames, &id)? {
             Some(files) => files,
             None => {
                 crate::info!(
@@ -91,12 +97,13 @@ pub fn generated_files(
     kind: DialectKind,
     base: &[&Migration],
     schema: &[PathBuf],
+    dev: Option<&DevServer>,
     rename_args: &RenameArgs,
     id: &str,
 ) -> Result<Option<(String, String)>> {
     let dialect = dialect(kind);
-    let current = migrations::replay(kind, base)?;
-    let desired = ferry_sql::load_paths(schema, dialect)?;
+    let current = migrations::replay(kind, base, dev)?;
+    let desired = load_files(schema, dialect, dev)?;
     report_opaque(&desired, "the schema");
     let renames = resolve_renames(&current, &desired, rename_args, dialect)?;
     let up_plan = dialect.plan(

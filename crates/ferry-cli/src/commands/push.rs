@@ -8,9 +8,10 @@ use clap::Args;
 use ferry_core::HazardKind;
 
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
-use crate::source::{connect, report_opaque, resolve_renames, schema_paths, target};
-use crate::{prompt, RenameArgs, TargetArgs};
+use crate::source::{connect, load_files, report_opaque, resolve_renames, schema_paths, target};
+use crate::{prompt, DevArgs, RenameArgs, TargetArgs};
 
 #[derive(Args)]
 pub struct PushArgs {
@@ -22,6 +23,8 @@ pub struct PushArgs {
     /// Print the plan and change nothing.
     #[arg(long)]
     dry_run: bool,
+    #[command(flatten)]
+    dev: DevArgs,
     /// Apply changes that lose data without asking.
     #[arg(long)]
     force: bool,
@@ -39,7 +42,8 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let paths = schema_paths(&args.schema, config.as_ref())?;
     let mut db = connect(&dest.url)?;
     let dialect = db.dialect();
-    let desired = ferry_sql::load_paths(&paths, dialect)?;
+    let dev = DevServer::resolve(&args.dev, config.as_ref(), Some(&dest.url), dialect.kind())?;
+    let desired = load_files(&paths, dialect, dev.as_ref())?;
     report_opaque(&desired, "the schema");
     let current = db.inspect()?;
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;

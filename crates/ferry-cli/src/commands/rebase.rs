@@ -12,10 +12,11 @@ use ferry_migrate::MigrationDir;
 
 use super::generate::{generated_files, next_version, offline_dialect, write_migration, GENERATED};
 use crate::config::Config;
+use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::migrations::DirArgs;
 use crate::source::schema_paths;
-use crate::RenameArgs;
+use crate::{DevArgs, RenameArgs};
 
 #[derive(Args)]
 pub struct RebaseArgs {
@@ -29,6 +30,8 @@ pub struct RebaseArgs {
     /// postgres or sqlite (default: `dialect` from ferry.toml).
     #[arg(long, value_name = "DIALECT")]
     dialect: Option<String>,
+    #[command(flatten)]
+    dev: DevArgs,
     #[command(flatten)]
     renames: RenameArgs,
 }
@@ -70,7 +73,8 @@ pub fn run(config_path: Option<&Path>, args: RebaseArgs) -> Result<ExitCode> {
         let kind = offline_dialect(args.dialect.as_deref(), config.as_ref())?;
         let base: Vec<_> = others.migrations.iter().collect();
         let paths = schema_paths(&args.schema, config.as_ref())?;
-        match generated_files(kind, &base, &paths, &args.renames, &id)? {
+        let dev = DevServer::resolve(&args.dev, config.as_ref(), None, kind)?;
+        match generated_files(kind, &base, &paths, dev.as_ref(), &args.renames, &id)? {
             Some((up, down)) => (up, down, "generated again on top of the others"),
             None => {
                 remove(&mine.path)?;
