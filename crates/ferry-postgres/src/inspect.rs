@@ -349,7 +349,11 @@ fn read_columns(client: &mut impl GenericClient, tables: &mut Tables) -> Result<
                     stored: generated == "s",
                 });
             }
-            _ => col.default = default.as_deref().map(expr),
+            _ => {
+                col.default = default
+                    .as_deref()
+                    .and_then(|e| ferry_sql::column_default(e, DialectKind::Postgres))
+            }
         }
         if identity == "a" || identity == "d" {
             let seq_type: Option<String> = get(&row, 14)?;

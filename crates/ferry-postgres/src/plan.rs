@@ -1597,6 +1597,20 @@ impl<'a> Planner<'a> {
         }
     }
 
+    /// Whether a column type of the old schema is one of its enums: `Some(true)` for an
+    /// array of one.
+    fn enum_of(&self, data_type: &str) -> Option<bool> {
+        let (base, array) = match data_type.strip_suffix("[]") {
+            Some(base) => (base, true),
+            None => (data_type, false),
+        };
+        self.from
+            .enums
+            .keys()
+            .any(|name| quote_qualified(name) == base)
+            .then_some(array)
+    }
+
     fn alter_column(&mut self, td: &TableDiff, from: &Column, to: &Column) {
         let table = &td.to.name;
         let t = quote_qualified(table);
@@ -1637,7 +1651,13 @@ impl<'a> Planner<'a> {
                 ));
             }
             if from.data_type != to.data_type {
-                sql.push_str(&format!(" USING {c}::{}", to.data_type));
+                // An enum casts to text and text to anything; enum to enum needs both.
+                let via = match self.enum_of(&from.data_type) {
+                    Some(array) if array => "::text[]",
+                    Some(_) => "::text",
+                    None => "",
+                };
+                sql.push_str(&format!(" USING {c}{via}::{}", to.data_type));
                 let what = format!(
                     "{table}.{} from {} to {}",
                     to.name, from.data_type, to.data_type

@@ -25,6 +25,13 @@ pub fn expr(sql: &str, kind: DialectKind) -> Expr {
     }
 }
 
+/// A column default, or `None` for one that is only NULL (`DEFAULT NULL::varchar`): a
+/// default of NULL is no default, and PostgreSQL keeps what it was given.
+pub fn column_default(sql: &str, kind: DialectKind) -> Option<Expr> {
+    let e = expr(sql, kind);
+    (e.key != key("NULL", kind)).then_some(e)
+}
+
 pub(crate) fn sql_dialect(kind: DialectKind) -> &'static dyn SqlDialect {
     match kind {
         DialectKind::Postgres => &PostgreSqlDialect {},
@@ -300,6 +307,15 @@ fn wrap_compound(e: &mut Box<Ast>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_null_default_is_no_default() {
+        for null in ["NULL", "null", "NULL::character varying", "(NULL)::text"] {
+            assert_eq!(column_default(null, DialectKind::Postgres), None, "{null}");
+        }
+        assert!(column_default("'NULL'", DialectKind::Postgres).is_some());
+        assert!(column_default("0", DialectKind::Postgres).is_some());
+    }
 
     fn same(a: &str, b: &str) {
         let (x, y) = (

@@ -9,7 +9,7 @@ mod load;
 mod split;
 mod view;
 
-pub use expr::expr;
+pub use expr::{column_default, expr};
 pub use load::{load_paths, load_str, replay, LoadError, Replayer};
 pub use split::{split_identifier, split_statements, SqlStatement};
 pub use view::{resolve_views, view_dependency_order};

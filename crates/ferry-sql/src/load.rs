@@ -554,9 +554,7 @@ impl<'d> Loader<'d> {
                 if let Err(why) = crate::expr::validate_default(&e, self.kind) {
                     return Err(p.error_at(at, &format!("invalid DEFAULT `{e}`: {why}")));
                 }
-                if !e.eq_ignore_ascii_case("null") {
-                    column.default = Some(expr(&e, self.kind));
-                }
+                column.default = crate::expr::column_default(&e, self.kind);
             } else if p.eat_word("check") {
                 let e = p.paren_expr()?;
                 let no_inherit = p.eat_words(&["no", "inherit"]);
@@ -1353,7 +1351,7 @@ impl<'d> Loader<'d> {
                 };
                 if p.eat_words(&["set", "default"]) {
                     let e = p.expr_until_constraint()?;
-                    column.default = (!e.eq_ignore_ascii_case("null")).then(|| expr(&e, kind));
+                    column.default = crate::expr::column_default(&e, kind);
                 } else if p.eat_words(&["drop", "default"]) {
                     column.default = None;
                 } else if p.eat_words(&["set", "not", "null"]) {
