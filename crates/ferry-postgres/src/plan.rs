@@ -910,26 +910,14 @@ impl<'a> Planner<'a> {
             }
             CurrentValue::MayBeOutside { behind, past } => {
                 if let Some(bound) = behind {
-                    // The sequence has not reached the new range yet: move it there first
-                    // (setval checks the old range), forward only, so that no value is
-                    // given out twice. Reading the sequence itself gives its position even
-                    // before the first nextval().
-                    let (to_value, compare) = if new.increment > 0 {
-                        (new.start.min(old.max), "<")
-                    } else {
-                        (new.start.max(old.min), ">")
-                    };
+                    let forward = MoveForward::new(old, new, bound);
                     step.statements.push(format!(
-                        "SELECT setval({}, {to_value}, false) FROM {name} WHERE last_value {compare} {bound}",
-                        literal(&name)
+                        "SELECT setval({}, {}, false) FROM {name} WHERE last_value {} {bound}",
+                        literal(&name),
+                        forward.to_value,
+                        forward.compare
                     ));
-                    step.hazards.push(hazard(
-                        HazardKind::DataLoss,
-                        format!(
-                            "moves {what} to {to_value} if its current value is {} {bound}",
-                            if new.increment > 0 { "below" } else { "above" }
-                        ),
-                    ));
+                    step.hazards.push(forward.hazard(&what));
                 }
                 if let Some(bound) = past {
                     step.hazards.push(past_hazard(&what, new, bound));
@@ -1138,8 +1126,21 @@ impl<'a> Planner<'a> {
         {
             return false;
         }
-        if fk.ref_table == table.name || self.created_tables.contains_key(&fk.ref_table) {
-            return true;
+        if let Some(target) = self
+            .created_tables
+            .get(&fk.ref_table)
+            .or((fk.ref_table == table.name).then_some(&table))
+        {
+            // A key written inside CREATE TABLE exists by then; a unique index is
+            // created later, and the foreign key must wait for it.
+            let wanted: BTreeSet<&String> = fk.ref_columns.iter().collect();
+            let in_table = |cols: &[String]| cols.iter().collect::<BTreeSet<_>>() == wanted;
+            return fk.ref_columns.is_empty()
+                || target
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|pk| in_table(&pk.columns))
+                || target.uniques.iter().any(|u| in_table(&u.columns));
         }
         let Some(target) = self.to.tables.get(&fk.ref_table) else {
             // Unknown table: let the server report it where the user wrote it.
@@ -1758,17 +1759,20 @@ impl<'a> Planner<'a> {
                         step.hazards.push(restart_hazard(&what, new, reason));
                     }
                     CurrentValue::MayBeOutside { behind, past } => {
-                        // The model does not name an identity's sequence, which setval()
-                        // needs to move it forward the way a sequence is moved: the plan
-                        // fails if the current value is behind the new range.
                         if let Some(bound) = behind {
-                            step.hazards.push(hazard(
-                                HazardKind::MayFail,
-                                format!(
-                                    "fails if {what} is still {} {bound}",
-                                    if new.increment > 0 { "below" } else { "above" }
-                                ),
+                            // The identity's sequence has no name in the model: the server
+                            // finds it, and a DO block reads its position.
+                            let forward = MoveForward::new(old, new, bound);
+                            let seq = format!(
+                                "pg_get_serial_sequence({}, {})",
+                                literal(&quote_qualified(table)),
+                                literal(&to.name)
+                            );
+                            step.statements.push(format!(
+                                "DO $ferry$ DECLARE s regclass := {seq}; v bigint; BEGIN EXECUTE format('SELECT last_value FROM %s', s) INTO v; IF v {} {bound} THEN PERFORM setval(s, {}, false); END IF; END $ferry$",
+                                forward.compare, forward.to_value
                             ));
+                            step.hazards.push(forward.hazard(&what));
                         }
                         if let Some(bound) = past {
                             step.hazards.push(past_hazard(&what, new, bound));
@@ -2368,6 +2372,47 @@ fn current_value_change(old: SequenceValues, new: SequenceValues) -> CurrentValu
         CurrentValue::Fits
     } else {
         CurrentValue::MayBeOutside { behind, past }
+    }
+}
+
+/// A sequence that has not reached its new range yet (`behind`) is moved there before the
+/// new bounds are set (setval checks the old range), forward only, so that no value is
+/// given out twice. Reading the sequence itself gives its position even before the first
+/// nextval().
+struct MoveForward {
+    to_value: i64,
+    /// How a position behind `bound` compares to it.
+    compare: &'static str,
+    bound: i64,
+    ascending: bool,
+}
+
+impl MoveForward {
+    fn new(old: SequenceValues, new: SequenceValues, bound: i64) -> MoveForward {
+        let ascending = new.increment > 0;
+        let (to_value, compare) = if ascending {
+            (new.start.min(old.max), "<")
+        } else {
+            (new.start.max(old.min), ">")
+        };
+        MoveForward {
+            to_value,
+            compare,
+            bound,
+            ascending,
+        }
+    }
+
+    fn hazard(&self, what: &str) -> ferry_core::Hazard {
+        hazard(
+            HazardKind::DataLoss,
+            format!(
+                "moves {what} to {} if its current value is {} {}",
+                self.to_value,
+                if self.ascending { "below" } else { "above" },
+                self.bound
+            ),
+        )
     }
 }
 

@@ -914,7 +914,13 @@ fn a_sequence_whose_current_value_may_leave_its_range() {
     );
     assert_eq!(
         messages(&p),
-        vec!["may fail on existing rows: fails if the identity of public.t.c is still below 5"]
+        vec!["data loss: moves the identity of public.t.c to 5 if its current value is below 5"]
+    );
+    assert_eq!(
+        statements(&p)[0],
+        "DO $ferry$ DECLARE s regclass := pg_get_serial_sequence('public.t', 'c'); v bigint; \
+         BEGIN EXECUTE format('SELECT last_value FROM %s', s) INTO v; \
+         IF v < 5 THEN PERFORM setval(s, 5, false); END IF; END $ferry$"
     );
 }
 
