@@ -52,6 +52,18 @@ pub trait Dialect: Sync {
     /// string means "unnamed" (SQLite constraints).
     fn implicit_name(&self, kind: ImplicitName, table: &str, columns: &[String]) -> String;
 
+    /// The name chosen when [`Dialect::implicit_name`] is taken: the `n`th alternative
+    /// (PostgreSQL: `users_email_key1`, shortened again to fit).
+    fn numbered_implicit_name(
+        &self,
+        kind: ImplicitName,
+        table: &str,
+        columns: &[String],
+        n: usize,
+    ) -> String {
+        format!("{}{n}", self.implicit_name(kind, table, columns))
+    }
+
     /// Orders and renders `changes` (from [`crate::diff::diff`]`(from, to)`).
     fn plan(&self, from: &Schema, to: &Schema, changes: &[Change]) -> Result<Plan, PlanError>;
 

@@ -35,6 +35,16 @@ impl Dialect for Postgres {
         implicit_name(kind, table, columns)
     }
 
+    fn numbered_implicit_name(
+        &self,
+        kind: ImplicitName,
+        table: &str,
+        columns: &[String],
+        n: usize,
+    ) -> String {
+        numbered_implicit_name(kind, table, columns, n)
+    }
+
     fn plan(&self, from: &Schema, to: &Schema, changes: &[Change]) -> Result<Plan, PlanError> {
         crate::plan::plan(from, to, changes)
     }
@@ -296,11 +306,29 @@ fn name_addition(columns: &[String]) -> String {
 
 /// The name PostgreSQL gives an unnamed constraint or index (before numbering duplicates).
 pub fn implicit_name(kind: ImplicitName, table: &str, columns: &[String]) -> String {
+    let (name2, label) = implicit_name_parts(kind, columns);
+    make_object_name(table, name2.as_deref(), label)
+}
+
+/// `implicit_name` when that is taken: PostgreSQL appends a number to the label and
+/// shortens the parts again (`ChooseConstraintName`).
+pub fn numbered_implicit_name(
+    kind: ImplicitName,
+    table: &str,
+    columns: &[String],
+    n: usize,
+) -> String {
+    let (name2, label) = implicit_name_parts(kind, columns);
+    make_object_name(table, name2.as_deref(), &format!("{label}{n}"))
+}
+
+/// The middle part and the label of an implicit name.
+fn implicit_name_parts(kind: ImplicitName, columns: &[String]) -> (Option<String>, &'static str) {
     match kind {
-        ImplicitName::PrimaryKey => make_object_name(table, None, "pkey"),
-        ImplicitName::Unique => make_object_name(table, Some(&name_addition(columns)), "key"),
-        ImplicitName::Index => make_object_name(table, Some(&name_addition(columns)), "idx"),
-        ImplicitName::ForeignKey => make_object_name(table, Some(&name_addition(columns)), "fkey"),
+        ImplicitName::PrimaryKey => (None, "pkey"),
+        ImplicitName::Unique => (Some(name_addition(columns)), "key"),
+        ImplicitName::Index => (Some(name_addition(columns)), "idx"),
+        ImplicitName::ForeignKey => (Some(name_addition(columns)), "fkey"),
         ImplicitName::Check => {
             // The column name is used only when the expression mentions exactly one column.
             let mut distinct: Vec<&String> = Vec::new();
@@ -310,8 +338,8 @@ pub fn implicit_name(kind: ImplicitName, table: &str, columns: &[String]) -> Str
                 }
             }
             match distinct.as_slice() {
-                [only] => make_object_name(table, Some(only), "check"),
-                _ => make_object_name(table, None, "check"),
+                [only] => (Some(only.to_string()), "check"),
+                _ => (None, "check"),
             }
         }
     }

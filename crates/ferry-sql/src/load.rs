@@ -848,13 +848,16 @@ impl<'d> Loader<'d> {
                         let base = self
                             .dialect
                             .implicit_name(ImplicitName::Check, &tname, &cols);
-                        let taken: BTreeSet<&str> =
-                            table.checks.iter().map(|c| c.name.as_str()).collect();
+                        let taken = self.constraint_names(&table_name.schema);
                         let mut candidate = base.clone();
                         let mut n = 1;
-                        while !candidate.is_empty() && taken.contains(candidate.as_str()) {
-                            candidate =
-                                numbered_name(self.dialect, ImplicitName::Check, &tname, &cols, n);
+                        while !candidate.is_empty() && taken.contains(&candidate) {
+                            candidate = self.dialect.numbered_implicit_name(
+                                ImplicitName::Check,
+                                &tname,
+                                &cols,
+                                n,
+                            );
                             n += 1;
                         }
                         candidate
@@ -877,13 +880,11 @@ impl<'d> Loader<'d> {
                             &tname,
                             &fk.columns,
                         );
-                        let taken: BTreeSet<&str> =
-                            table.foreign_keys.iter().map(|c| c.name.as_str()).collect();
+                        let taken = self.constraint_names(&table_name.schema);
                         let mut candidate = base.clone();
                         let mut n = 1;
-                        while !candidate.is_empty() && taken.contains(candidate.as_str()) {
-                            candidate = numbered_name(
-                                self.dialect,
+                        while !candidate.is_empty() && taken.contains(&candidate) {
+                            candidate = self.dialect.numbered_implicit_name(
                                 ImplicitName::ForeignKey,
                                 &tname,
                                 &fk.columns,
@@ -918,6 +919,24 @@ impl<'d> Loader<'d> {
     }
 
     /// PostgreSQL's implicit index names must not collide with any relation in the schema.
+    /// Constraint names taken in namespace `schema`: PostgreSQL picks implicit constraint
+    /// names unique across the namespace, not only the table.
+    fn constraint_names(&self, schema: &str) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        for t in self
+            .schema
+            .tables
+            .values()
+            .filter(|t| t.name.schema == schema)
+        {
+            names.extend(t.primary_key.iter().map(|k| k.name.clone()));
+            names.extend(t.uniques.iter().map(|k| k.name.clone()));
+            names.extend(t.checks.iter().map(|k| k.name.clone()));
+            names.extend(t.foreign_keys.iter().map(|k| k.name.clone()));
+        }
+        names
+    }
+
     fn unique_relation_name(
         &mut self,
         schema: &str,
@@ -935,7 +954,7 @@ impl<'d> Loader<'d> {
             .relation_names
             .contains(&(schema.to_string(), candidate.clone()))
         {
-            candidate = numbered_name(self.dialect, kind, table, columns, n);
+            candidate = self.dialect.numbered_implicit_name(kind, table, columns, n);
             n += 1;
         }
         self.relation_names
@@ -1587,38 +1606,6 @@ fn referenced_columns(text: &str, table: &Table) -> Vec<String> {
         }
     }
     out
-}
-
-fn numbered_name(
-    dialect: &dyn Dialect,
-    kind: ImplicitName,
-    table: &str,
-    columns: &[String],
-    n: usize,
-) -> String {
-    // PostgreSQL appends a number to the label: users_email_key1, users_check2.
-    let base = dialect.implicit_name(kind, table, columns);
-    let label = match kind {
-        ImplicitName::PrimaryKey => "pkey",
-        ImplicitName::Unique => "key",
-        ImplicitName::Check => "check",
-        ImplicitName::ForeignKey => "fkey",
-        ImplicitName::Index => "idx",
-    };
-    let stem = base.strip_suffix(label).unwrap_or(&base);
-    let joined = stem.trim_end_matches('_');
-    let mut name2 = None;
-    if let Some(rest) = joined.strip_prefix(table) {
-        let rest = rest.trim_start_matches('_');
-        if !rest.is_empty() {
-            name2 = Some(rest.to_string());
-        }
-    }
-    pg_object_name(
-        table,
-        name2.as_deref().unwrap_or(""),
-        &format!("{label}{n}"),
-    )
 }
 
 /// PostgreSQL's `makeObjectName`: `name1_name2_label`, shortening the longer of name1 and
