@@ -9,6 +9,9 @@
 //! [lint]
 //! allow = ["missing-lock-timeout"]  # rules silenced everywhere
 //!
+//! [privileges]
+//! roles = ["app", "reporting"]  # whose GRANTs ferry manages (default: those the schema grants to)
+//!
 //! [migrate]
 //! allow_out_of_order = false    # apply migrations merged late, older than the newest applied
 //! lock_timeout = 60             # seconds to wait for another deploy's lock
@@ -44,7 +47,18 @@ struct RawConfig {
     #[serde(default)]
     lint: LintSettings,
     #[serde(default)]
+    privileges: PrivilegeSettings,
+    #[serde(default)]
     environments: BTreeMap<String, RawEnvironment>,
+}
+
+/// `[privileges]`: whose GRANTs ferry manages.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivilegeSettings {
+    /// The roles whose privileges are compared, granted and revoked; grants to any other
+    /// role are left alone. Default: every role the desired schema grants something to.
+    pub roles: Option<Vec<String>>,
 }
 
 /// `[lint]`: project-wide choices about the rules of `ferry check`.
@@ -96,6 +110,7 @@ pub struct Config {
     pub migrations: PathBuf,
     pub migrate: MigrateSettings,
     pub lint: LintSettings,
+    pub privileges: PrivilegeSettings,
     /// Where `ferry backup` and protected migrations write backups.
     pub backups: PathBuf,
     /// The dev database's URL as written (`${VAR}`s not yet expanded); see `dev.rs`.
@@ -176,6 +191,7 @@ impl Config {
             migrations: root.join(raw.migrations.as_deref().unwrap_or("migrations")),
             migrate: raw.migrate,
             lint: raw.lint,
+            privileges: raw.privileges,
             backups: root.join(raw.backups.as_deref().unwrap_or("backups")),
             dev_url: raw.dev_url,
             environments: raw

@@ -386,11 +386,13 @@ pub fn drift(
     db: &mut dyn Database,
     dir: &MigrationDir,
     history: &[AppliedMigration],
+    config: Option<&Config>,
 ) -> Result<Option<String>> {
     let dialect = db.dialect();
     let applied = applied_migrations(dir, history);
-    let expected = replay(dialect.kind(), &applied, None)?;
-    let actual = db.inspect()?;
+    let mut expected = replay(dialect.kind(), &applied, None)?;
+    let mut actual = db.inspect()?;
+    crate::source::managed_grants(&mut actual, &mut expected, config);
     let renames = ferry_core::Renames {
         no_rename: true,
         ..Default::default()

@@ -1,6 +1,7 @@
 //! Schema sources (a database URL, an environment, SQL files) and the shared steps every
 //! command runs on them: pick the dialect, load or inspect, answer rename questions.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use ferry_core::url::{dialect_of, redact};
@@ -80,6 +81,18 @@ pub fn load_files(
         Some(dev) => dev.canonical(&schema),
         None => Ok(schema),
     }
+}
+
+/// Narrows both sides to the privileges ferry manages: those of the roles in
+/// `[privileges] roles`, else of every role `desired` grants something to. Grants to other
+/// roles are someone else's business and never revoked.
+pub fn managed_grants(current: &mut Schema, desired: &mut Schema, config: Option<&Config>) {
+    let roles: BTreeSet<String> = match config.and_then(|c| c.privileges.roles.as_ref()) {
+        Some(roles) => roles.iter().cloned().collect(),
+        None => desired.grantees(),
+    };
+    current.retain_grants(|r| roles.contains(r));
+    desired.retain_grants(|r| roles.contains(r));
 }
 
 pub fn dialect(kind: DialectKind) -> &'static dyn Dialect {

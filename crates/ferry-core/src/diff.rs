@@ -36,6 +36,23 @@ pub enum Change {
         from: View,
         to: View,
     },
+    /// Privileges that differ on an object present on both sides (under its new name when
+    /// renamed). A created object's privileges come with its creation.
+    Grants {
+        on: GrantObject,
+        from: Grants,
+        to: Grants,
+    },
+}
+
+/// What a GRANT is on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GrantObject {
+    Namespace(String),
+    /// A table, view or materialized view (`GRANT ... ON TABLE` covers them all).
+    Relation(QualifiedName),
+    Column(QualifiedName, String),
+    Sequence(QualifiedName),
 }
 
 /// Changes to one table that exists on both sides (possibly under a new name).
@@ -343,6 +360,72 @@ pub fn find_ambiguities(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Am
 }
 
 /// Computes the changes that turn `from` into `to`, applying `renames`.
+fn same_sequence(a: &Sequence, b: &Sequence) -> bool {
+    let mut a = a.clone();
+    a.grants = b.grants.clone();
+    &a == b
+}
+
+/// `Change::Grants` for every object on both sides whose privileges differ.
+fn diff_grants(from: &Schema, to: &Schema, renames: &Renames, changes: &mut Vec<Change>) {
+    let mut push = |on: GrantObject, old: &Grants, new: &Grants| {
+        if old != new {
+            changes.push(Change::Grants {
+                on,
+                from: old.clone(),
+                to: new.clone(),
+            });
+        }
+    };
+    let none = Grants::new();
+    let namespaces: BTreeSet<&String> = from
+        .namespace_grants
+        .keys()
+        .chain(to.namespace_grants.keys())
+        .collect();
+    for ns in namespaces {
+        // Created and dropped schemas: their privileges come and go with them.
+        if from.namespaces.contains(ns) != to.namespaces.contains(ns) {
+            continue;
+        }
+        push(
+            GrantObject::Namespace(ns.clone()),
+            from.namespace_grants.get(ns).unwrap_or(&none),
+            to.namespace_grants.get(ns).unwrap_or(&none),
+        );
+    }
+    for (name, t) in &to.tables {
+        let old_name = renames.tables.get(name).unwrap_or(name);
+        let Some(old) = from.tables.get(old_name) else {
+            continue;
+        };
+        push(GrantObject::Relation(name.clone()), &old.grants, &t.grants);
+        for col in &t.columns {
+            let old_col = renames
+                .columns
+                .get(&(name.clone(), col.name.clone()))
+                .unwrap_or(&col.name);
+            if let Some(old_col) = old.column(old_col) {
+                push(
+                    GrantObject::Column(name.clone(), col.name.clone()),
+                    &old_col.grants,
+                    &col.grants,
+                );
+            }
+        }
+    }
+    for (name, v) in &to.views {
+        if let Some(old) = from.views.get(name) {
+            push(GrantObject::Relation(name.clone()), &old.grants, &v.grants);
+        }
+    }
+    for (name, s) in &to.sequences {
+        if let Some(old) = from.sequences.get(name) {
+            push(GrantObject::Sequence(name.clone()), &old.grants, &s.grants);
+        }
+    }
+}
+
 pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
     let mut changes = Vec::new();
 
@@ -363,7 +446,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
     for (name, s) in &to.sequences {
         match from.sequences.get(name) {
             None => changes.push(Change::CreateSequence(s.clone())),
-            Some(old) if old != s => changes.push(Change::AlterSequence {
+            Some(old) if !same_sequence(old, s) => changes.push(Change::AlterSequence {
                 from: old.clone(),
                 to: s.clone(),
             }),
@@ -413,6 +496,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
             changes.push(Change::DropSequence(s.clone()));
         }
     }
+    diff_grants(from, to, renames, &mut changes);
     for (name, e) in &from.enums {
         if !to.enums.contains_key(name) {
             changes.push(Change::DropEnum(e.clone()));
@@ -448,6 +532,8 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
                 }
                 let mut old_renamed = old.clone();
                 old_renamed.name = col.name.clone();
+                // Column privileges are `Change::Grants`, not a change of the column.
+                old_renamed.grants = col.grants.clone();
                 if &old_renamed != col {
                     out.push(TableChange::AlterColumn {
                         from: old_renamed,

@@ -13,7 +13,9 @@ pub mod url;
 pub use backup::{Backup, BackupInfo};
 pub use canonical::canonicalize;
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
-pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
+pub use diff::{
+    diff, find_ambiguities, Ambiguity, Change, GrantObject, Renames, TableChange, TableDiff,
+};
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step};

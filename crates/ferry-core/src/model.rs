@@ -40,6 +40,8 @@ pub struct Schema {
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Views and materialized views (PostgreSQL).
     pub views: BTreeMap<QualifiedName, View>,
+    /// Privileges on schemas (PostgreSQL), by schema name, `public` included.
+    pub namespace_grants: BTreeMap<String, Grants>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
@@ -64,6 +66,7 @@ pub struct Sequence {
     /// `OWNED BY table.column`.
     pub owned_by: Option<(QualifiedName, String)>,
     pub comment: Option<String>,
+    pub grants: Grants,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -90,6 +93,7 @@ pub struct Table {
     pub without_rowid: bool,
     /// SQLite `STRICT`.
     pub strict: bool,
+    pub grants: Grants,
 }
 
 impl Table {
@@ -105,6 +109,7 @@ impl Table {
             comment: None,
             without_rowid: false,
             strict: false,
+            grants: Grants::new(),
         }
     }
 
@@ -130,6 +135,8 @@ pub struct Column {
     pub generated: Option<Generated>,
     pub collation: Option<String>,
     pub comment: Option<String>,
+    /// Column-level privileges (`GRANT SELECT (col) ON t`).
+    pub grants: Grants,
 }
 
 impl Column {
@@ -143,6 +150,7 @@ impl Column {
             generated: None,
             collation: None,
             comment: None,
+            grants: Grants::new(),
         }
     }
 }
@@ -296,7 +304,8 @@ impl IndexKey {
 /// PostgreSQL stores a view's query rewritten (`pg_get_viewdef`), so the text read from a file
 /// never equals the text read from a database; `query.key` is a normalised form of the parsed
 /// query (see `ferry_sql::resolve_views`) that both sides agree on for common queries.
-/// Equality compares what defines the view: name, kind, query key, options, comment, indexes.
+/// Equality compares what defines the view: name, kind, query key, options, comment, indexes
+/// (not its privileges: those change with GRANT and REVOKE, see `Change::Grants`).
 /// `outputs` and `references` are derived facts for the planner and are not compared.
 #[derive(Clone, Debug)]
 pub struct View {
@@ -314,6 +323,7 @@ pub struct View {
     pub comment: Option<String>,
     /// Indexes of a materialized view, sorted by name.
     pub indexes: Vec<Index>,
+    pub grants: Grants,
     /// The output columns, with the key of each one's expression when the query is
     /// understood; empty when not. Used to decide whether `CREATE OR REPLACE` can work.
     pub outputs: Vec<ViewColumn>,
@@ -332,6 +342,7 @@ impl View {
             options: Vec::new(),
             comment: None,
             indexes: Vec::new(),
+            grants: Grants::new(),
             outputs: Vec::new(),
             references: BTreeSet::new(),
         }
@@ -354,6 +365,56 @@ impl PartialEq for View {
 pub struct ViewColumn {
     pub name: String,
     pub key: String,
+}
+
+/// One privilege on an object, held by a role. The object's owner holds every privilege
+/// implicitly; those are not listed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    /// The role as the server spells it (case kept), or `PUBLIC`.
+    pub grantee: String,
+    /// Upper case: `SELECT`, `INSERT`, `USAGE`, ...
+    pub privilege: String,
+    /// `WITH GRANT OPTION`.
+    pub grantable: bool,
+}
+
+/// The grantee standing for every role.
+pub const PUBLIC: &str = "PUBLIC";
+
+pub type Grants = BTreeSet<Grant>;
+
+impl Schema {
+    /// Keeps only the grants whose grantee `managed` accepts, on every object: ferry manages
+    /// the privileges of some roles and leaves the others' alone.
+    pub fn retain_grants(&mut self, managed: impl Fn(&str) -> bool) {
+        let keep = |g: &mut Grants| g.retain(|g| managed(&g.grantee));
+        self.namespace_grants.values_mut().for_each(keep);
+        self.namespace_grants.retain(|_, g| !g.is_empty());
+        for t in self.tables.values_mut() {
+            keep(&mut t.grants);
+            t.columns.iter_mut().for_each(|c| keep(&mut c.grants));
+        }
+        self.views.values_mut().for_each(|v| keep(&mut v.grants));
+        self.sequences
+            .values_mut()
+            .for_each(|s| keep(&mut s.grants));
+    }
+
+    /// Every role granted something anywhere in this schema.
+    pub fn grantees(&self) -> BTreeSet<String> {
+        let mut all: Vec<&Grants> = self.namespace_grants.values().collect();
+        for t in self.tables.values() {
+            all.push(&t.grants);
+            all.extend(t.columns.iter().map(|c| &c.grants));
+        }
+        all.extend(self.views.values().map(|v| &v.grants));
+        all.extend(self.sequences.values().map(|s| &s.grants));
+        all.into_iter()
+            .flatten()
+            .map(|g| g.grantee.clone())
+            .collect()
+    }
 }
 
 /// A statement ferry keeps but does not understand yet.

@@ -89,6 +89,8 @@ struct Phases {
     sequence_owners: Vec<Step>,
     /// Created, re-created and replaced views, after every table change they may read.
     create_views: Vec<Step>,
+    /// GRANT and REVOKE, once every object they name exists; see `grants.rs`.
+    grants: Vec<Step>,
     drop_tables: Vec<Step>,
     drop_sequences: Vec<Step>,
     drop_types: Vec<Step>,
@@ -117,6 +119,7 @@ impl Phases {
             self.comments,
             self.sequence_owners,
             self.create_views,
+            self.grants,
             self.drop_tables,
             self.drop_sequences,
             self.drop_types,
@@ -433,6 +436,7 @@ impl<'a> Planner<'a> {
                 Change::CreateTable(_) | Change::DropTable(_) | Change::AlterTable(_) => {}
                 // Planned together below: their order depends on each other and on tables.
                 Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
+                Change::Grants { .. } => {}
             }
         }
         self.drop_foreign_keys_of_broken_keys();
@@ -446,6 +450,7 @@ impl<'a> Planner<'a> {
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
         self.phases.drop_views = drop_views;
         self.phases.create_views = create_views;
+        self.phases.grants = grants::plan_grants(self.to, self.changes);
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -2891,6 +2896,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
     TypeChange::Cast
 }
 
+mod grants;
 mod views;
 
 #[cfg(test)]

@@ -1154,7 +1154,7 @@ fn statements_on_opaque_objects_stay_opaque() {
                   ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY;\n\
                   CREATE TABLE parted (id int) PARTITION BY RANGE (id);\n\
                   ALTER TABLE parted ADD COLUMN x int;\n\
-                  GRANT SELECT ON t TO PUBLIC;\n\
+                  GRANT CONNECT ON DATABASE postgres TO PUBLIC;\n\
                   CREATE TABLE parted2 (name int) PARTITION BY RANGE (name);\n\
                   COMMENT ON COLUMN parted2.name IS 'a partitioned table column';\n\
                   CREATE TABLE copy (LIKE t INCLUDING ALL);\n\

@@ -10,6 +10,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod grant;
 mod replay;
 mod view;
 
@@ -125,6 +126,8 @@ struct Loader<'d> {
     /// partitioned tables ...). Statements on them stay opaque instead of failing as
     /// "does not exist".
     opaque_objects: HashSet<QualifiedName>,
+    /// Declarative loading: GRANTs and REVOKEs, applied once every object is known.
+    pending_grants: Vec<grant::PendingGrant>,
 }
 
 type PResult<T> = Result<T, LoadError>;
@@ -140,10 +143,14 @@ impl<'d> Loader<'d> {
             replay: false,
             temp_relations: HashSet::new(),
             opaque_objects: HashSet::new(),
+            pending_grants: Vec::new(),
         }
     }
 
     fn finish(mut self) -> PResult<Schema> {
+        for g in std::mem::take(&mut self.pending_grants) {
+            self.apply_grant(&g)?;
+        }
         // `REFERENCES t` names t's primary key; t may be declared later (any file order).
         let primary_keys: std::collections::HashMap<QualifiedName, Vec<String>> = self
             .schema
@@ -313,6 +320,12 @@ impl<'d> Loader<'d> {
         }
         if p.eat_word("comment") {
             return self.comment(p);
+        }
+        if p.eat_word("grant") {
+            return self.grant(p, false);
+        }
+        if p.eat_word("revoke") {
+            return self.grant(p, true);
         }
         // Session settings and transaction control in dumps carry no schema.
         for w in ["set", "begin", "commit", "start", "end", "pragma", "reset"] {
@@ -520,6 +533,7 @@ impl<'d> Loader<'d> {
                 options: SequenceOptions::default(),
                 owned_by: Some((table.clone(), column.to_string())),
                 comment: None,
+                grants: Default::default(),
             },
         );
         let shown = if table.schema == "public" {
@@ -1220,6 +1234,7 @@ impl<'d> Loader<'d> {
                 options: options.without_defaults(&type_for_defaults),
                 owned_by: owned_by.flatten(),
                 comment: None,
+                grants: Default::default(),
             },
         );
         Ok(true)

@@ -56,6 +56,8 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
                     s.name
                 )))
             }
+            // The SQLite loader models no privileges (SQLite has none).
+            Change::Grants { .. } => {}
             // The SQLite loader keeps views as opaque statements, so none reach the planner.
             Change::CreateView(v) | Change::DropView(v) | Change::AlterView { to: v, .. } => {
                 return Err(PlanError(format!(

@@ -95,7 +95,10 @@ pub fn run(config_path: Option<&Path>, args: BaselineArgs) -> Result<ExitCode> {
             ferry_version: String::new(),
         })
         .collect();
-    if let (Some(drift), false) = (migrations::drift(db.as_mut(), &dir, &history)?, args.force) {
+    if let (Some(drift), false) = (
+        migrations::drift(db.as_mut(), &dir, &history, config.as_ref())?,
+        args.force,
+    ) {
         return Err(CliError::new(
             Exit::Drift,
             format!(

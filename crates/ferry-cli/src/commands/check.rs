@@ -81,7 +81,7 @@ pub fn run(config_path: Option<&Path>, args: CheckArgs) -> Result<ExitCode> {
             }
         }
         to_lint = st.pending().filter_map(|e| e.migration).collect();
-        drift = migrations::drift(db.as_mut(), &dir, &history)?;
+        drift = migrations::drift(db.as_mut(), &dir, &history, config.as_ref())?;
     } else {
         let n = args.latest.unwrap_or(dir.migrations.len());
         to_lint = dir.migrations.iter().rev().take(n).rev().collect();

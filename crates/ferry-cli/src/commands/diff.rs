@@ -9,7 +9,9 @@ use clap::Args;
 use crate::config::Config;
 use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
-use crate::source::{dialect, parse_dialect, report_opaque, resolve_renames, Source};
+use crate::source::{
+    dialect, managed_grants, parse_dialect, report_opaque, resolve_renames, Source,
+};
 use crate::{DevArgs, RenameArgs};
 
 #[derive(Args)]
@@ -70,8 +72,9 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
     };
     let dialect = dialect(kind);
     let dev = DevServer::resolve(&args.dev, config.as_ref(), from.url().or(to.url()), kind)?;
-    let current = from.schema(dialect, dev.as_ref())?;
-    let desired = to.schema(dialect, dev.as_ref())?;
+    let mut current = from.schema(dialect, dev.as_ref())?;
+    let mut desired = to.schema(dialect, dev.as_ref())?;
+    managed_grants(&mut current, &mut desired, config.as_ref());
     report_opaque(&desired, "--to");
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);

@@ -13,7 +13,8 @@ use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::migrations::{self, DirArgs};
 use crate::source::{
-    dialect, load_files, parse_dialect, report_opaque, resolve_renames, schema_paths,
+    dialect, load_files, managed_grants, parse_dialect, report_opaque, resolve_renames,
+    schema_paths,
 };
 use crate::{DevArgs, RenameArgs};
 
@@ -66,7 +67,15 @@ pub fn run(config_path: Option<&Path>, args: GenerateArgs) -> Result<ExitCode> {
         let base: Vec<_> = dir.migrations.iter().collect();
         let paths = schema_paths(&args.schema, config.as_ref())?;
         let dev = DevServer::resolve(&args.dev, config.as_ref(), None, kind)?;
-        match generated_files(kind, &base, &paths, dev.as_ref(), &args.renames, &id)? {
+        match generated_files(
+            kind,
+            &base,
+            &paths,
+            dev.as_ref(),
+            config.as_ref(),
+            &args.renames,
+            &id,
+        )? {
             Some(files) => files,
             None => {
                 crate::info!(
@@ -98,13 +107,15 @@ pub fn generated_files(
     base: &[&Migration],
     schema: &[PathBuf],
     dev: Option<&DevServer>,
+    config: Option<&Config>,
     rename_args: &RenameArgs,
     id: &str,
 ) -> Result<Option<(String, String)>> {
     let dialect = dialect(kind);
-    let current = migrations::replay(kind, base, dev)?;
-    let desired = load_files(schema, dialect, dev)?;
+    let mut current = migrations::replay(kind, base, dev)?;
+    let mut desired = load_files(schema, dialect, dev)?;
     report_opaque(&desired, "the schema");
+    managed_grants(&mut current, &mut desired, config);
     let renames = resolve_renames(&current, &desired, rename_args, dialect)?;
     let up_plan = dialect.plan(
         &current,

@@ -120,7 +120,7 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
             &history,
             &pending,
             &target,
-            migrations::lint_allowed(config.as_ref()),
+            config.as_ref(),
             args.yes,
         )?;
         backup = Some(migrations::take_backup(
@@ -191,7 +191,7 @@ pub fn run(config_path: Option<&Path>, args: MigrateArgs) -> Result<ExitCode> {
     let mut verified = None;
     if dest.protected && !applied.is_empty() {
         let history = db.history()?;
-        if let Some(sql) = migrations::drift(db.as_mut(), &dir, &history)? {
+        if let Some(sql) = migrations::drift(db.as_mut(), &dir, &history, config.as_ref())? {
             return Err(CliError::new(
                 Exit::Drift,
                 format!(
@@ -225,11 +225,11 @@ fn preflight(
     history: &[AppliedMigration],
     pending: &[&Migration],
     target: &str,
-    lint_allowed: &[String],
+    config: Option<&Config>,
     yes: bool,
 ) -> Result<()> {
     let kind = db.dialect().kind();
-    let lint = migrations::lint_migrations(dir, pending, kind, lint_allowed)?;
+    let lint = migrations::lint_migrations(dir, pending, kind, migrations::lint_allowed(config))?;
     let errors: Vec<String> = lint
         .iter()
         .filter(|l| l.finding.severity == ferry_lint::Severity::Error)
@@ -249,7 +249,7 @@ fn preflight(
             ),
         ));
     }
-    if let Some(sql) = migrations::drift(db, dir, history)? {
+    if let Some(sql) = migrations::drift(db, dir, history, config)? {
         return Err(CliError::new(
             Exit::Drift,
             format!(

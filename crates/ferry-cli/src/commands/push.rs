@@ -10,7 +10,9 @@ use ferry_core::HazardKind;
 use crate::config::Config;
 use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
-use crate::source::{connect, load_files, report_opaque, resolve_renames, schema_paths, target};
+use crate::source::{
+    connect, load_files, managed_grants, report_opaque, resolve_renames, schema_paths, target,
+};
 use crate::{prompt, DevArgs, RenameArgs, TargetArgs};
 
 #[derive(Args)]
@@ -43,9 +45,10 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let mut db = connect(&dest.url)?;
     let dialect = db.dialect();
     let dev = DevServer::resolve(&args.dev, config.as_ref(), Some(&dest.url), dialect.kind())?;
-    let desired = load_files(&paths, dialect, dev.as_ref())?;
+    let mut desired = load_files(&paths, dialect, dev.as_ref())?;
     report_opaque(&desired, "the schema");
-    let current = db.inspect()?;
+    let mut current = db.inspect()?;
+    managed_grants(&mut current, &mut desired, config.as_ref());
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);
     let plan = dialect.plan(&current, &desired, &changes)?;

@@ -74,7 +74,15 @@ pub fn run(config_path: Option<&Path>, args: RebaseArgs) -> Result<ExitCode> {
         let base: Vec<_> = others.migrations.iter().collect();
         let paths = schema_paths(&args.schema, config.as_ref())?;
         let dev = DevServer::resolve(&args.dev, config.as_ref(), None, kind)?;
-        match generated_files(kind, &base, &paths, dev.as_ref(), &args.renames, &id)? {
+        match generated_files(
+            kind,
+            &base,
+            &paths,
+            dev.as_ref(),
+            config.as_ref(),
+            &args.renames,
+            &id,
+        )? {
             Some((up, down)) => (up, down, "generated again on top of the others"),
             None => {
                 remove(&mine.path)?;

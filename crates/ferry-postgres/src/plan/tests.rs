@@ -236,6 +236,7 @@ fn serial_columns_render_as_serial_without_their_sequence() {
         options: SequenceOptions::default(),
         owned_by: Some((qn("public", "users"), "id".into())),
         comment: None,
+        grants: Default::default(),
     };
     to.sequences.insert(seq.name.clone(), seq.clone());
     let s = statements(&plan_between(&Schema::default(), &to));
@@ -719,6 +720,7 @@ fn sequences_are_created_altered_and_dropped_in_their_phases() {
         },
         owned_by: owner,
         comment: None,
+        grants: Default::default(),
     };
     let base = schema(vec![table("t", vec![col("c", "bigint")])]);
     let mut from = base.clone();
@@ -756,6 +758,7 @@ fn sequence(data_type: Option<&str>, options: SequenceOptions) -> Schema {
         options,
         owned_by: None,
         comment: None,
+        grants: Default::default(),
     };
     s.sequences.insert(seq.name.clone(), seq);
     s
@@ -1007,6 +1010,7 @@ fn implicit_names_follow_a_table_rename() {
             options: SequenceOptions::default(),
             owned_by: Some((qn("public", t), "id".into())),
             comment: None,
+            grants: Default::default(),
         };
         s.sequences.insert(seq.name.clone(), seq);
         s

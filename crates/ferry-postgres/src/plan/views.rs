@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ferry_core::{Change, HazardKind, QualifiedName, Schema, Step, TableChange, View};
+use ferry_core::{Change, GrantObject, HazardKind, QualifiedName, Schema, Step, TableChange, View};
 
 use super::{comment_sql, create_index_sql};
 use crate::dialect::{quote_ident, quote_qualified};
@@ -250,6 +250,11 @@ fn create_view_step(v: &View, or_replace: bool) -> Step {
         for idx in &v.indexes {
             step.statements.push(create_index_sql(&v.name, idx));
         }
+        // A view dropped and created again has lost its privileges: all of them again.
+        step.statements.extend(super::grants::created(
+            GrantObject::Relation(v.name.clone()),
+            &v.grants,
+        ));
     }
     step
 }

@@ -1,0 +1,335 @@
+//! Privileges (PostgreSQL): `GRANT` and `REVOKE` on tables, views, sequences, their columns
+//! and schemas.
+//!
+//! Schema files may grant on an object declared in a later file, so declarative loading
+//! applies them once every file is read, in statement order; a replay applies each one
+//! where it stands, like the server. Grants on other objects (functions, types,
+//! databases), role membership (`GRANT role TO role`), grantees known only at run time
+//! (`CURRENT_USER`) and PUBLIC's privileges on the `public` schema stay opaque.
+
+use super::*;
+
+/// What a GRANT or REVOKE does, resolved against no object yet.
+#[derive(Clone, Debug)]
+pub(super) struct PendingGrant {
+    revoke: bool,
+    /// `REVOKE GRANT OPTION FOR`: only the grant option goes.
+    option_only: bool,
+    /// Privileges as written (upper case), with their column list; `ALL` expands per
+    /// object kind.
+    privileges: Vec<(String, Vec<String>)>,
+    /// Each with where it is named, for errors.
+    targets: Vec<(GrantTarget, (u64, u64))>,
+    grantees: Vec<String>,
+    grantable: bool,
+    file: String,
+}
+
+#[derive(Clone, Debug)]
+enum GrantTarget {
+    /// `ON [TABLE] name`: a table, view or sequence.
+    Relation(QualifiedName),
+    Sequence(QualifiedName),
+    Schema(String),
+    AllTablesIn(String),
+    AllSequencesIn(String),
+}
+
+const TABLE_PRIVILEGES: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+];
+const COLUMN_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "REFERENCES"];
+const SEQUENCE_PRIVILEGES: &[&str] = &["USAGE", "SELECT", "UPDATE"];
+const SCHEMA_PRIVILEGES: &[&str] = &["USAGE", "CREATE"];
+const KNOWN: &[&str] = &[
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "TRUNCATE",
+    "REFERENCES",
+    "TRIGGER",
+    "USAGE",
+    "CREATE",
+    "MAINTAIN",
+    "EXECUTE",
+    "CONNECT",
+    "TEMPORARY",
+    "TEMP",
+    "SET",
+    "ALTER",
+];
+
+impl Loader<'_> {
+    /// `GRANT ...` / `REVOKE ...`, the first word already read. `Ok(false)`: a form ferry
+    /// does not model (kept opaque).
+    pub(super) fn grant(&mut self, p: &mut StmtParser, revoke: bool) -> PResult<bool> {
+        if self.kind != DialectKind::Postgres {
+            return Ok(false);
+        }
+        let option_only = revoke && p.eat_words(&["grant", "option", "for"]);
+        let mut privileges = Vec::new();
+        if p.eat_word("all") {
+            p.eat_word("privileges");
+            privileges.push(("ALL".to_string(), column_list(p)?));
+        } else {
+            loop {
+                let word = p.ident()?.to_ascii_uppercase();
+                if !KNOWN.contains(&word.as_str()) {
+                    // `GRANT role TO role` (membership), or a word we do not know.
+                    return Ok(false);
+                }
+                let word = if word == "TEMP" {
+                    "TEMPORARY".into()
+                } else {
+                    word
+                };
+                privileges.push((word, column_list(p)?));
+                if !p.eat(&Token::Comma) {
+                    break;
+                }
+            }
+        }
+        if !p.eat_word("on") {
+            return Ok(false);
+        }
+        let mut targets = Vec::new();
+        if p.eat_word("all") {
+            let sequences = p.eat_word("sequences");
+            if !sequences && !p.eat_word("tables") {
+                return Ok(false); // ALL FUNCTIONS / PROCEDURES / ROUTINES IN SCHEMA
+            }
+            p.expect_words(&["in", "schema"])?;
+            loop {
+                let at = p.here();
+                let s = p.ident()?;
+                let target = if sequences {
+                    GrantTarget::AllSequencesIn(s)
+                } else {
+                    GrantTarget::AllTablesIn(s)
+                };
+                targets.push((target, at));
+                if !p.eat(&Token::Comma) {
+                    break;
+                }
+            }
+        } else if p.eat_word("schema") {
+            loop {
+                let at = p.here();
+                targets.push((GrantTarget::Schema(p.ident()?), at));
+                if !p.eat(&Token::Comma) {
+                    break;
+                }
+            }
+        } else {
+            let sequence = p.eat_word("sequence");
+            if !sequence {
+                p.eat_word("table");
+            }
+            if p.peek_ident() && !p.peek_word("to") && !p.peek_word("from") {
+                loop {
+                    let at = p.here();
+                    let name = self.qualified(p)?;
+                    let target = if sequence {
+                        GrantTarget::Sequence(name)
+                    } else {
+                        GrantTarget::Relation(name)
+                    };
+                    targets.push((target, at));
+                    if !p.eat(&Token::Comma) {
+                        break;
+                    }
+                }
+            }
+            // `ON FUNCTION f(...)`, `ON TYPE t`, `ON DATABASE d` ... leave words behind.
+            if targets.is_empty() || !(p.peek_word("to") || p.peek_word("from")) {
+                return Ok(false);
+            }
+        }
+        p.expect_word(if revoke { "from" } else { "to" })?;
+        let mut grantees = Vec::new();
+        loop {
+            p.eat_word("group");
+            if p.peek_words(&["current_user"])
+                || p.peek_word("current_role")
+                || p.peek_word("session_user")
+            {
+                return Ok(false);
+            }
+            if p.peek_word("public") {
+                // Unquoted PUBLIC is the keyword; a role cannot be named public.
+                p.ident()?;
+                grantees.push(PUBLIC.to_string());
+            } else {
+                grantees.push(p.ident()?);
+            }
+            if !p.eat(&Token::Comma) {
+                break;
+            }
+        }
+        let grantable = !revoke && p.eat_words(&["with", "grant", "option"]);
+        if p.eat_words(&["granted", "by"]) {
+            p.ident()?;
+        }
+        if revoke {
+            let _ = p.eat_word("cascade") || p.eat_word("restrict");
+        }
+        p.expect_end()?;
+        let public_schema = targets.iter().any(
+            |(t, _)| matches!(t, GrantTarget::Schema(s) if s == self.dialect.default_namespace()),
+        );
+        if public_schema && grantees.iter().any(|g| g == PUBLIC) {
+            // What PUBLIC holds on `public` differs between server versions: not modelled.
+            return Ok(false);
+        }
+        let grant = PendingGrant {
+            revoke,
+            option_only,
+            privileges,
+            targets,
+            grantees,
+            grantable,
+            file: p.origin.to_string(),
+        };
+        if self.replay {
+            self.apply_grant(&grant)?;
+        } else {
+            self.pending_grants.push(grant);
+        }
+        Ok(true)
+    }
+
+    /// Applies a GRANT or REVOKE to the objects it names.
+    pub(super) fn apply_grant(&mut self, g: &PendingGrant) -> PResult<()> {
+        for (target, at) in &g.targets {
+            let error = |message: String| LoadError {
+                file: g.file.clone(),
+                line: at.0,
+                column: at.1,
+                message,
+            };
+            let relations: Vec<QualifiedName> = match target {
+                GrantTarget::AllTablesIn(s) => self
+                    .schema
+                    .tables
+                    .keys()
+                    .chain(self.schema.views.keys())
+                    .filter(|n| &n.schema == s)
+                    .cloned()
+                    .collect(),
+                GrantTarget::AllSequencesIn(s) => self
+                    .schema
+                    .sequences
+                    .keys()
+                    .filter(|n| &n.schema == s)
+                    .cloned()
+                    .collect(),
+                GrantTarget::Relation(n) | GrantTarget::Sequence(n) => vec![n.clone()],
+                GrantTarget::Schema(s) => {
+                    if s != self.dialect.default_namespace() && !self.schema.namespaces.contains(s)
+                    {
+                        return Err(error(format!("GRANT on unknown schema {s}")));
+                    }
+                    let grants = self.schema.namespace_grants.entry(s.clone()).or_default();
+                    change(grants, g, SCHEMA_PRIVILEGES, "schema").map_err(error)?;
+                    continue;
+                }
+            };
+            for name in relations {
+                let (grants, all, kind) = if let Some(t) = self.schema.tables.get_mut(&name) {
+                    if let Some((_, cols)) = g.privileges.iter().find(|(_, c)| !c.is_empty()) {
+                        // Column privileges: each listed column gets them.
+                        for c in cols {
+                            let Some(col) = t.column_mut(c) else {
+                                return Err(error(format!("GRANT on unknown column {name}.{c}")));
+                            };
+                            change(&mut col.grants, g, COLUMN_PRIVILEGES, "column")
+                                .map_err(error)?;
+                        }
+                        continue;
+                    }
+                    if g.revoke {
+                        // Revoking a table privilege revokes it on every column too.
+                        for col in &mut t.columns {
+                            change(&mut col.grants, g, COLUMN_PRIVILEGES, "column")
+                                .map_err(error)?;
+                        }
+                    }
+                    (&mut t.grants, TABLE_PRIVILEGES, "table")
+                } else if let Some(v) = self.schema.views.get_mut(&name) {
+                    (&mut v.grants, TABLE_PRIVILEGES, "view")
+                } else if let Some(s) = self.schema.sequences.get_mut(&name) {
+                    (&mut s.grants, SEQUENCE_PRIVILEGES, "sequence")
+                } else if self.replay
+                    && (self.opaque_objects.contains(&name)
+                        || self.temp_relations.contains(&name.name))
+                {
+                    continue;
+                } else {
+                    return Err(error(format!(
+                        "GRANT on unknown table, view or sequence {name}"
+                    )));
+                };
+                if matches!(target, GrantTarget::Sequence(_)) && kind != "sequence" {
+                    return Err(error(format!("{name} is not a sequence")));
+                }
+                change(grants, g, all, kind).map_err(error)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `(col, ...)` after a privilege, or nothing.
+fn column_list(p: &mut StmtParser) -> PResult<Vec<String>> {
+    if p.peek(&Token::LParen) {
+        p.paren_list(|p| p.ident())
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Applies `g`'s privileges to one object's grants. `all`: what `ALL` means here, and
+/// every privilege the object kind accepts.
+fn change(grants: &mut Grants, g: &PendingGrant, all: &[&str], kind: &str) -> Result<(), String> {
+    let mut privileges = Vec::new();
+    for (p, _) in &g.privileges {
+        if p == "ALL" {
+            privileges.extend(all.iter().map(|s| s.to_string()));
+        } else if all.contains(&p.as_str()) {
+            privileges.push(p.clone());
+        } else {
+            return Err(format!("invalid privilege type {p} for {kind}"));
+        }
+    }
+    for grantee in &g.grantees {
+        for privilege in &privileges {
+            let with = |grantable| Grant {
+                grantee: grantee.clone(),
+                privilege: privilege.clone(),
+                grantable,
+            };
+            let held_with_option = grants.contains(&with(true));
+            if g.revoke {
+                grants.remove(&with(true));
+                if g.option_only {
+                    if held_with_option {
+                        grants.insert(with(false));
+                    }
+                } else {
+                    grants.remove(&with(false));
+                }
+            } else if !held_with_option {
+                grants.remove(&with(false));
+                grants.insert(with(g.grantable));
+            }
+        }
+    }
+    Ok(())
+}
