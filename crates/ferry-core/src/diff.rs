@@ -85,6 +85,16 @@ pub enum TableChange {
         from: Option<String>,
         to: Option<String>,
     },
+    /// The partition key changed (or a table became, or stopped being, partitioned).
+    SetPartitionBy {
+        from: Option<PartitionBy>,
+        to: Option<PartitionBy>,
+    },
+    /// Attached, detached, or a new parent or bound (detach + attach).
+    SetPartitionOf {
+        from: Option<PartitionOf>,
+        to: Option<PartitionOf>,
+    },
 }
 
 /// The caller's answers to rename questions.
@@ -433,6 +443,24 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
         .map(|((_, new), old)| (new, old))
         .collect();
     let renamed_old: BTreeSet<&String> = column_renames.values().copied().collect();
+
+    if from.partition_by != to.partition_by {
+        out.push(TableChange::SetPartitionBy {
+            from: from.partition_by.clone(),
+            to: to.partition_by.clone(),
+        });
+    }
+    if from.partition_of != to.partition_of {
+        out.push(TableChange::SetPartitionOf {
+            from: from.partition_of.clone(),
+            to: to.partition_of.clone(),
+        });
+        if from.partition_of.is_none() != to.partition_of.is_none() {
+            // Attached or detached: a partition's columns and inherited objects live on
+            // its parent, so the two sides' lists are not comparable.
+            return out;
+        }
+    }
 
     // Columns: renames first, so later steps can refer to the new names.
     for col in &to.columns {

@@ -90,6 +90,11 @@ pub struct Table {
     pub without_rowid: bool,
     /// SQLite `STRICT`.
     pub strict: bool,
+    /// `PARTITION BY ...`: a partitioned table (PostgreSQL); see `docs/partitions.md`.
+    pub partition_by: Option<PartitionBy>,
+    /// `PARTITION OF parent FOR VALUES ...`: a partition. Its columns, NOT NULLs, and the
+    /// constraints and indexes it inherits belong to the parent and are not repeated here.
+    pub partition_of: Option<PartitionOf>,
 }
 
 impl Table {
@@ -105,6 +110,8 @@ impl Table {
             comment: None,
             without_rowid: false,
             strict: false,
+            partition_by: None,
+            partition_of: None,
         }
     }
 
@@ -289,6 +296,24 @@ impl IndexKey {
             nulls_first: None,
         }
     }
+}
+
+/// A partitioned table's key: `PARTITION BY RANGE (a, lower(b))`. Keys are parsed like
+/// index keys (column or expression, collation, operator class).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionBy {
+    /// `range`, `list` or `hash`.
+    pub strategy: String,
+    pub keys: Vec<IndexKey>,
+}
+
+/// A partition's parent and bound. `bound.sql` is `FOR VALUES ...` or `DEFAULT` as written
+/// (or as `pg_get_expr(relpartbound)` prints it); `bound.key` is its normalised form (see
+/// `ferry_sql::partition_bound`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    pub bound: Expr,
 }
 
 /// A view or materialized view.
