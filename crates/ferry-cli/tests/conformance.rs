@@ -209,7 +209,6 @@ enum Feature {
     Domain,
     Extension,
     CompositeType,
-    Partition,
     Privilege,
     Rule,
     Collation,
@@ -229,7 +228,6 @@ impl Feature {
             Feature::Domain => "domains",
             Feature::Extension => "extensions",
             Feature::CompositeType => "composite types",
-            Feature::Partition => "partitions",
             Feature::Privilege => "privileges",
             Feature::Rule => "rules",
             Feature::Collation => "collations",
@@ -349,7 +347,7 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
     let like = t
         .windows(2)
         .any(|w| (w[0] == "(" || w[0] == ",") && w[1] == "LIKE");
-    let checks: [(bool, Feature); 15] = [
+    let checks: [(bool, Feature); 14] = [
         // Triggers and policies before functions: a trigger's case also creates its function.
         (creates("TRIGGER"), Feature::Trigger),
         (creates("POLICY"), Feature::Policy),
@@ -362,14 +360,6 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
         (creates("DOMAIN"), Feature::Domain),
         (creates("EXTENSION"), Feature::Extension),
         (composite, Feature::CompositeType),
-        (
-            // `PARTITION BY` after `(` opens a window (`OVER (PARTITION BY …)`).
-            t.windows(3)
-                .any(|w| w[0] != "(" && w[1] == "PARTITION" && w[2] == "BY")
-                || has(&["PARTITION", "OF"])
-                || has(&["ATTACH", "PARTITION"]),
-            Feature::Partition,
-        ),
         (
             t.iter().any(|w| w == "GRANT" || w == "REVOKE") || has(&["OWNER", "TO"]),
             Feature::Privilege,
@@ -1419,12 +1409,9 @@ mod classifier {
             skip("CREATE TYPE s.c AS (a int)"),
             out(Feature::CompositeType)
         );
+        // Partitioned tables and partitions are in scope.
         assert_eq!(
-            skip("CREATE TABLE m (a int) PARTITION BY RANGE (a)"),
-            out(Feature::Partition)
-        );
-        assert_eq!(
-            skip("CREATE VIEW v AS SELECT rank() OVER (PARTITION BY a ORDER BY b) FROM t"),
+            skip("CREATE TABLE m (a int) PARTITION BY RANGE (a); CREATE TABLE m1 PARTITION OF m DEFAULT"),
             None
         );
         assert_eq!(skip("GRANT SELECT ON t TO r"), out(Feature::Privilege));
