@@ -1,7 +1,7 @@
 //! Partitioned tables and partitions: reading them from the catalog. Planning is in
 //! `plan/partitions.rs`; see `docs/partitions.md`.
 
-use ferry_core::{DbError, DbErrorKind, PartitionOf, QualifiedName, Table};
+use ferry_core::{DbError, DbErrorKind, PartitionOf, QualifiedName, Schema, Table};
 
 /// Fills `table.partition_by` from `pg_get_partkeydef` (parsed by the loader's code) and
 /// `table.partition_of` from the parent and `pg_get_expr(relpartbound)`.
@@ -28,4 +28,20 @@ pub(crate) fn read_partitioning(
         });
     }
     Ok(())
+}
+
+/// The table at the top of `t`'s partition tree (`t` itself when it is not a partition):
+/// the one that holds the columns.
+pub(crate) fn root_table<'s>(schema: &'s Schema, mut t: &'s Table) -> &'s Table {
+    for _ in 0..schema.tables.len() {
+        match t
+            .partition_of
+            .as_ref()
+            .and_then(|o| schema.tables.get(&o.parent))
+        {
+            Some(parent) => t = parent,
+            None => break,
+        }
+    }
+    t
 }
