@@ -333,3 +333,51 @@ CREATE TABLE events_2024 (id int NOT NULL, at date NOT NULL);
     ]);
     assert_eq!(out.code, 0, "database vs schema after migrate:\n{out}");
 }
+
+#[test]
+fn views_over_partitions_survive_a_renamed_parent_and_a_column_type_change() {
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let before = "CREATE TABLE logs (id bigint NOT NULL, at date NOT NULL, note text) PARTITION BY RANGE (at);
+CREATE TABLE logs_1 PARTITION OF logs FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');
+CREATE VIEW january AS SELECT * FROM logs_1;
+CREATE VIEW everything AS SELECT id, note FROM logs;
+";
+    let file = write_file(dir.path(), "schema.sql", before);
+    ok(run(&["push", "--url", &db.url, "--schema", &file]));
+    let out = run(&["diff", "--from", &file, "--to", &db.url, "--exit-code"]);
+    assert_eq!(out.code, 0, "`*` over a partition:\n{out}");
+    db.execute("INSERT INTO logs VALUES (1, '2024-01-02', 'kept')")
+        .unwrap();
+
+    let after = before
+        .replace("CREATE TABLE logs (", "CREATE TABLE events (")
+        .replace("PARTITION OF logs", "PARTITION OF events")
+        .replace("FROM logs;", "FROM events;")
+        .replace("note text", "note varchar(20)");
+    let file = write_file(dir.path(), "schema.sql", &after);
+    let out = ok(run(&[
+        "diff",
+        "--from",
+        &db.url,
+        "--to",
+        &file,
+        "--rename",
+        "logs=events",
+    ]));
+    assert!(out.stdout.contains("DROP VIEW public.january"), "{out}");
+    assert!(!out.stdout.contains("PARTITION public.logs_1"), "{out}");
+    ok(run(&[
+        "push",
+        "--url",
+        &db.url,
+        "--schema",
+        &file,
+        "--rename",
+        "logs=events",
+        "--force",
+    ]));
+    let out = run(&["diff", "--from", &file, "--to", &db.url, "--exit-code"]);
+    assert_eq!(out.code, 0, "file vs database after the change:\n{out}");
+    assert_eq!(rows(&db, "SELECT note FROM january"), strings(&["kept"]));
+}

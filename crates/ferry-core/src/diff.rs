@@ -450,7 +450,16 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
             to: to.partition_by.clone(),
         });
     }
-    if from.partition_of != to.partition_of {
+    // A partition of a renamed parent is still attached to it.
+    let parent_renamed = |of: &PartitionOf| PartitionOf {
+        parent: renames
+            .tables
+            .get(&of.parent)
+            .cloned()
+            .unwrap_or_else(|| of.parent.clone()),
+        bound: of.bound.clone(),
+    };
+    if from.partition_of != to.partition_of.as_ref().map(parent_renamed) {
         out.push(TableChange::SetPartitionOf {
             from: from.partition_of.clone(),
             to: to.partition_of.clone(),

@@ -45,3 +45,24 @@ pub(crate) fn root_table<'s>(schema: &'s Schema, mut t: &'s Table) -> &'s Table 
     }
     t
 }
+
+/// Adds to `tables` every partition of a table in it, transitively.
+pub(crate) fn with_partitions(
+    schema: &Schema,
+    tables: &mut std::collections::BTreeSet<QualifiedName>,
+) {
+    loop {
+        let before = tables.len();
+        for t in schema.tables.values() {
+            if t.partition_of
+                .as_ref()
+                .is_some_and(|o| tables.contains(&o.parent))
+            {
+                tables.insert(t.name.clone());
+            }
+        }
+        if tables.len() == before {
+            break;
+        }
+    }
+}
