@@ -119,9 +119,8 @@ fn timestamp(s: &str) -> Option<String> {
         b.get(r.clone())
             .is_some_and(|x| x.iter().all(u8::is_ascii_digit))
     };
-    if !(digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-'))
-        || !digits(8..10)
-    {
+    let dashes = b.get(4) == Some(&b'-') && b.get(7) == Some(&b'-');
+    if !(dashes && digits(0..4) && digits(5..7) && digits(8..10)) {
         return None;
     }
     let date = &s[..10];
