@@ -24,21 +24,21 @@ pub(super) fn check_partition_keys(changes: &[Change]) -> Result<(), PlanError> 
         };
         for tc in &td.changes {
             if let TableChange::SetPartitionBy { from, to } = tc {
+                let name = &td.to.name;
                 let what = match (from, to) {
-                    (None, Some(_)) => "partition the existing table".to_string(),
-                    (Some(_), None) => "stop partitioning the table".to_string(),
+                    (None, Some(_)) => format!("partition the existing table {name}"),
+                    (Some(_), None) => format!("stop partitioning table {name}"),
                     _ => format!(
-                        "change the partition key from {} to {}",
+                        "change the partition key of {name} from {} to {}",
                         partition_by_sql(from.as_ref()),
                         partition_by_sql(to.as_ref())
                     ),
                 };
                 return Err(PlanError(format!(
-                    "cannot {what} {}: PostgreSQL cannot change a table's partitioning in \
+                    "cannot {what}: PostgreSQL cannot change a table's partitioning in \
                      place. Create a new table with the new PARTITION BY (under another name), \
                      copy the rows, then drop the old table and rename the new one, in a \
-                     migration",
-                    td.to.name
+                     migration"
                 )));
             }
         }
@@ -129,4 +129,84 @@ pub(super) fn attach_step(name: &QualifiedName, of: &PartitionOf) -> Step {
             of.parent, of.bound.sql
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use ferry_core::{diff, IndexKey, Plan, Renames, Schema};
+
+    use super::*;
+
+    fn load(sql: &str) -> Schema {
+        ferry_sql::load_str(sql, "t.sql", &crate::POSTGRES).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn plan(from: &str, to: &str) -> Result<Vec<String>, PlanError> {
+        let (from, to) = (load(from), load(to));
+        let changes = diff(&from, &to, &Renames::default());
+        super::super::plan(&from, &to, &changes)
+            .map(|p: Plan| p.steps.into_iter().flat_map(|s| s.statements).collect())
+    }
+
+    const PARENT: &str =
+        "CREATE TABLE z_parent (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);\n";
+    const CHILD: &str =
+        "CREATE TABLE a_child PARTITION OF z_parent FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');\n";
+
+    #[test]
+    fn partitions_follow_their_parent_whatever_their_names() {
+        let s = plan("", &format!("{CHILD}{PARENT}")).unwrap();
+        assert_eq!(
+            s,
+            [
+                "CREATE TABLE public.z_parent (\n  id integer NOT NULL,\n  at date NOT NULL\n) PARTITION BY RANGE (at)",
+                "CREATE TABLE public.a_child PARTITION OF public.z_parent FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')",
+            ]
+        );
+        let s = plan(&format!("{CHILD}{PARENT}"), "").unwrap();
+        assert_eq!(
+            s,
+            ["DROP TABLE public.a_child", "DROP TABLE public.z_parent"]
+        );
+    }
+
+    #[test]
+    fn a_new_bound_is_detach_then_attach() {
+        let wider = CHILD.replace("'2024-02-01'", "'2024-03-01'");
+        let s = plan(&format!("{PARENT}{CHILD}"), &format!("{PARENT}{wider}")).unwrap();
+        assert_eq!(
+            s,
+            [
+                "ALTER TABLE public.z_parent DETACH PARTITION public.a_child",
+                "ALTER TABLE public.z_parent ATTACH PARTITION public.a_child FOR VALUES FROM ('2024-01-01') TO ('2024-03-01')",
+            ]
+        );
+        // The server's spelling of the same bound is no change.
+        let server = CHILD.replace("'2024-01-01'", "'2024-01-01 00:00:00'");
+        assert!(
+            plan(&format!("{PARENT}{CHILD}"), &format!("{PARENT}{server}"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_new_partition_key_is_refused() {
+        let by_id = PARENT.replace("RANGE (at)", "RANGE (id)");
+        let e = plan(PARENT, &by_id).unwrap_err().to_string();
+        assert!(
+            e.contains("cannot change the partition key of public.z_parent from PARTITION BY RANGE (at) to PARTITION BY RANGE (id): "),
+            "{e}"
+        );
+        let plain = "CREATE TABLE z_parent (id int NOT NULL, at date NOT NULL);";
+        let e = plan(plain, PARENT).unwrap_err().to_string();
+        assert!(e.contains("cannot partition the existing table"), "{e}");
+        assert_eq!(
+            partition_by_clause(Some(&PartitionBy {
+                strategy: "hash".into(),
+                keys: vec![IndexKey::column("Id")],
+            })),
+            " PARTITION BY HASH (\"Id\")"
+        );
+    }
 }
