@@ -8,45 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-/// Cluster-wide roles made for one test, dropped after its databases (declare it first).
-struct Roles(Vec<String>);
-
-impl Roles {
-    fn new(names: &[&str]) -> Roles {
-        let suffix = format!("{}_{}", std::process::id(), names.len());
-        let names: Vec<String> = names
-            .iter()
-            .map(|n| format!("ferry_{n}_{suffix}_{}", rand_word()))
-            .collect();
-        let mut c = postgres::Client::connect(pg_admin_url(), postgres::NoTls).unwrap();
-        for n in &names {
-            c.batch_execute(&format!("CREATE ROLE {n}")).unwrap();
-        }
-        Roles(names)
-    }
-}
-
-/// A few letters that differ between calls, so parallel tests never share a role.
-fn rand_word() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!("{nanos}_{}", N.fetch_add(1, Ordering::Relaxed))
-}
-
-impl Drop for Roles {
-    fn drop(&mut self) {
-        if let Ok(mut c) = postgres::Client::connect(pg_admin_url(), postgres::NoTls) {
-            for n in &self.0 {
-                let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {n}"));
-            }
-        }
-    }
-}
-
 fn ok(out: Output) -> Output {
     assert!(out.success(), "{out}");
     out

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::*;
 
 /// One difference between two schemas. Dialect planners order and render these.
+// Changes are few and short-lived; boxing the table variants would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     CreateNamespace(String),
@@ -101,6 +103,16 @@ pub enum TableChange {
     SetComment {
         from: Option<String>,
         to: Option<String>,
+    },
+    /// The partition key changed (or a table became, or stopped being, partitioned).
+    SetPartitionBy {
+        from: Option<PartitionBy>,
+        to: Option<PartitionBy>,
+    },
+    /// Attached, detached, or a new parent or bound (detach + attach).
+    SetPartitionOf {
+        from: Option<PartitionOf>,
+        to: Option<PartitionOf>,
     },
 }
 
@@ -517,6 +529,33 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
         .map(|((_, new), old)| (new, old))
         .collect();
     let renamed_old: BTreeSet<&String> = column_renames.values().copied().collect();
+
+    if from.partition_by != to.partition_by {
+        out.push(TableChange::SetPartitionBy {
+            from: from.partition_by.clone(),
+            to: to.partition_by.clone(),
+        });
+    }
+    // A partition of a renamed parent is still attached to it.
+    let parent_renamed = |of: &PartitionOf| PartitionOf {
+        parent: renames
+            .tables
+            .get(&of.parent)
+            .cloned()
+            .unwrap_or_else(|| of.parent.clone()),
+        bound: of.bound.clone(),
+    };
+    if from.partition_of != to.partition_of.as_ref().map(parent_renamed) {
+        out.push(TableChange::SetPartitionOf {
+            from: from.partition_of.clone(),
+            to: to.partition_of.clone(),
+        });
+        if from.partition_of.is_none() != to.partition_of.is_none() {
+            // Attached or detached: a partition's columns and inherited objects live on
+            // its parent, so the two sides' lists are not comparable.
+            return out;
+        }
+    }
 
     // Columns: renames first, so later steps can refer to the new names.
     for col in &to.columns {

@@ -94,6 +94,11 @@ pub struct Table {
     /// SQLite `STRICT`.
     pub strict: bool,
     pub grants: Grants,
+    /// `PARTITION BY ...`: a partitioned table (PostgreSQL); see `docs/partitions.md`.
+    pub partition_by: Option<PartitionBy>,
+    /// `PARTITION OF parent FOR VALUES ...`: a partition. Its columns, NOT NULLs, and the
+    /// constraints and indexes it inherits belong to the parent and are not repeated here.
+    pub partition_of: Option<PartitionOf>,
 }
 
 impl Table {
@@ -110,6 +115,8 @@ impl Table {
             without_rowid: false,
             strict: false,
             grants: Grants::new(),
+            partition_by: None,
+            partition_of: None,
         }
     }
 
@@ -297,6 +304,24 @@ impl IndexKey {
             nulls_first: None,
         }
     }
+}
+
+/// A partitioned table's key: `PARTITION BY RANGE (a, lower(b))`. Keys are parsed like
+/// index keys (column or expression, collation, operator class).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionBy {
+    /// `range`, `list` or `hash`.
+    pub strategy: String,
+    pub keys: Vec<IndexKey>,
+}
+
+/// A partition's parent and bound. `bound.sql` is `FOR VALUES ...` or `DEFAULT` as written
+/// (or as `pg_get_expr(relpartbound)` prints it); `bound.key` is its normalised form (see
+/// `ferry_sql::partition_bound`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionOf {
+    pub parent: QualifiedName,
+    pub bound: Expr,
 }
 
 /// A view or materialized view.

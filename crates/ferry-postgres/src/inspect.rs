@@ -226,17 +226,21 @@ fn read_sequences(client: &mut impl GenericClient, schema: &mut Schema) -> Resul
 /// Tables by oid, so that columns, constraints and indexes can find theirs.
 type Tables = BTreeMap<u32, Table>;
 
-/// Ordinary and partitioned tables; partitions are part of their parent and skipped.
-/// Plain tables only. Partitioned tables, partitions and inheritance children are not
-/// modelled yet (the loader keeps their DDL as opaque statements), so inspection leaves
+/// Ordinary and partitioned tables and partitions. Inheritance children (`INHERITS`) are
+/// not modelled (the loader keeps their DDL as opaque statements), so inspection leaves
 /// them out too: otherwise every diff would propose to drop them.
-const TABLE_FILTER: &str = "c.relkind = 'r' AND NOT c.relispartition \
-    AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)";
+const TABLE_FILTER: &str = "c.relkind IN ('r', 'p') \
+    AND (c.relispartition OR NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))";
 
 fn read_tables(client: &mut impl GenericClient) -> Result<Tables, DbError> {
     let sql = format!(
-        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class') \
+        "SELECT c.oid, n.nspname::text, c.relname::text, obj_description(c.oid, 'pg_class'), \
+           CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+           pn.nspname::text, pc.relname::text, pg_get_expr(c.relpartbound, c.oid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_inherits pi ON c.relispartition AND pi.inhrelid = c.oid \
+         LEFT JOIN pg_class pc ON pc.oid = pi.inhparent \
+         LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
          WHERE {TABLE_FILTER} AND {SCHEMA_FILTER} AND {}",
         not_extension_member("pg_class", "c.oid")
     );
@@ -248,6 +252,13 @@ fn read_tables(client: &mut impl GenericClient) -> Result<Tables, DbError> {
             get::<String>(&row, 2)?,
         ));
         table.comment = get(&row, 3)?;
+        crate::partition::read_partitioning(
+            &mut table,
+            get(&row, 4)?,
+            get(&row, 5)?,
+            get(&row, 6)?,
+            get(&row, 7)?,
+        )?;
         tables.insert(oid, table);
     }
     Ok(tables)
@@ -322,7 +333,7 @@ fn read_columns(client: &mut impl GenericClient, tables: &mut Tables) -> Result<
              AND d.refobjsubid = a.attnum AND d.deptype = 'i' \
            LIMIT 1) ids ON true \
          WHERE {TABLE_FILTER} AND {SCHEMA_FILTER} AND a.attnum > 0 AND NOT a.attisdropped \
-           AND {} \
+           AND NOT c.relispartition AND {} \
          ORDER BY a.attrelid, a.attnum",
         not_extension_member("pg_class", "c.oid")
     );
@@ -446,7 +457,7 @@ fn read_constraints(
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class rc ON rc.oid = co.confrelid \
          LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-         WHERE co.contype IN ('p', 'u', 'c', 'f') AND co.conparentid = 0 \
+         WHERE co.contype IN ('p', 'u', 'c', 'f') AND co.conparentid = 0 AND co.conislocal \
            AND {TABLE_FILTER} AND {SCHEMA_FILTER} AND {} \
          ORDER BY co.conrelid, co.conname",
         not_extension_member("pg_class", "c.oid")
@@ -575,6 +586,7 @@ fn read_indexes(
          WHERE (({TABLE_FILTER}) OR c.relkind = 'm') AND {SCHEMA_FILTER} AND {} \
            AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
                            AND k.contype IN ('p', 'u', 'x')) \
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits ii WHERE ii.inhrelid = i.indexrelid) \
          ORDER BY i.indrelid, ic.relname",
         not_extension_member("pg_class", "c.oid")
     );

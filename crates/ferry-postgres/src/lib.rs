@@ -6,6 +6,7 @@ mod database;
 mod dialect;
 mod history;
 mod inspect;
+mod partition;
 mod plan;
 mod scratch;
 mod tls;

@@ -413,6 +413,7 @@ impl<'a> Planner<'a> {
     }
 
     fn run(mut self) -> Result<Plan, PlanError> {
+        partitions::check_partition_keys(self.changes)?;
         self.find_rebuilt_columns();
         for c in self.changes {
             match c {
@@ -1239,11 +1240,20 @@ impl<'a> Planner<'a> {
                 ));
             }
         }
+        if let Some(of) = &table.partition_of {
+            return partitions::create_partition_sql(
+                &table.name,
+                of,
+                &lines,
+                table.partition_by.as_ref(),
+            );
+        }
+        let by = partitions::partition_by_clause(table.partition_by.as_ref());
         if lines.is_empty() {
-            return format!("CREATE TABLE {} ()", quote_qualified(&table.name));
+            return format!("CREATE TABLE {} (){by}", quote_qualified(&table.name));
         }
         format!(
-            "CREATE TABLE {} (\n  {}\n)",
+            "CREATE TABLE {} (\n  {}\n){by}",
             quote_qualified(&table.name),
             lines.join(",\n  ")
         )
@@ -1349,6 +1359,13 @@ impl<'a> Planner<'a> {
         let t_new = quote_qualified(new);
 
         // Drops, under the old names.
+        for c in &td.changes {
+            if let TableChange::SetPartitionOf { from: Some(of), .. } = c {
+                self.phases
+                    .drop_constraints
+                    .push(partitions::detach_step(old, of));
+            }
+        }
         for c in &td.changes {
             let name = match c {
                 TableChange::DropForeignKey(x) => &x.name,
@@ -1489,6 +1506,10 @@ impl<'a> Planner<'a> {
                     .phases
                     .comments
                     .push(Step::new(comment_sql("TABLE", &t_new, to.as_deref()))),
+                TableChange::SetPartitionOf { to: Some(of), .. } => self
+                    .phases
+                    .add_constraints
+                    .push(partitions::attach_step(new, of)),
                 _ => {}
             }
         }
@@ -2048,15 +2069,23 @@ fn dependency_order(
             };
             let mut fks: Vec<&ForeignKey> = table.foreign_keys.iter().collect();
             fks.sort_by(|a, b| a.name.cmp(&b.name));
-            if let Some(fk) = fks.get(next) {
+            // A partition's parent comes first, like a referenced table (never a cycle).
+            let parent = table.partition_of.as_ref().map(|o| &o.parent);
+            let deps: Vec<(&QualifiedName, Option<&String>)> = parent
+                .map(|p| (p, None))
+                .into_iter()
+                .chain(fks.iter().map(|fk| (&fk.ref_table, Some(&fk.name))))
+                .collect();
+            if let Some((r, fk_name)) = deps.get(next).copied() {
                 stack.push((name.clone(), next + 1));
-                let r = &fk.ref_table;
                 if *r == name || !tables.contains_key(r) {
                     continue;
                 }
                 match state.get(r) {
                     Some(State::Visiting) => {
-                        cycles.insert((name.clone(), fk.name.clone()));
+                        if let Some(fk_name) = fk_name {
+                            cycles.insert((name.clone(), fk_name.clone()));
+                        }
                     }
                     Some(State::Done) => {}
                     None => {
@@ -2897,6 +2926,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
 }
 
 mod grants;
+mod partitions;
 mod views;
 
 #[cfg(test)]

@@ -97,6 +97,12 @@ CREATE TABLE "Odd Schema".things (id bigserial PRIMARY KEY, kind "Odd Schema"."W
 CREATE TABLE blobs (id serial PRIMARY KEY, body text, data bytea);
 -- A line of a string literal that looks like the start of rows.
 COMMENT ON TABLE blobs IS E'not rows:\nCOPY public.blobs (id, body, data) FROM stdin;\n\\.\nthe end';
+
+CREATE TABLE measures (k int NOT NULL, v text, PRIMARY KEY (k)) PARTITION BY LIST (k);
+CREATE TABLE measures_1 PARTITION OF measures FOR VALUES IN (1, 2);
+CREATE TABLE measures_3 (k int NOT NULL, v text);
+ALTER TABLE measures ATTACH PARTITION measures_3 FOR VALUES IN (3);
+CREATE TABLE measures_rest PARTITION OF measures DEFAULT;
 "#;
 
 const ROWS: &str = r#"
@@ -160,6 +166,7 @@ INSERT INTO blobs (body, data) VALUES
 DELETE FROM blobs WHERE body IS NULL;
 SELECT setval('small_seq', 20, false);
 SELECT nextval('app.ticket_seq') FROM generate_series(1, 3);
+INSERT INTO measures VALUES (1, 'one'), (3, 'three'), (9, 'nine');
 "#;
 
 fn populate(db: &TestDb) -> PgDatabase {

@@ -1146,17 +1146,17 @@ fn statements_on_opaque_objects_stay_opaque() {
     // Views are modelled (see `views_replay_like_the_server`); a comment on a view's
     // column is not.
     let script = "CREATE TABLE t (id int PRIMARY KEY, n int);\n\
-                  CREATE TABLE parted0 (id int) PARTITION BY RANGE (id);\n\
-                  CREATE TABLE parted1 (id int) PARTITION BY RANGE (id);\n\
-                  CREATE INDEX p_n ON parted1 (id);\n\
+                  CREATE TABLE parted0 (k int) INHERITS (t);\n\
+                  CREATE TABLE parted1 (k int) INHERITS (t);\n\
+                  CREATE INDEX p_n ON parted1 (k);\n\
                   DROP INDEX p_n;\n\
                   DROP TABLE parted0;\n\
                   ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY;\n\
-                  CREATE TABLE parted (id int) PARTITION BY RANGE (id);\n\
+                  CREATE TABLE parted (k int) INHERITS (t);\n\
                   ALTER TABLE parted ADD COLUMN x int;\n\
                   GRANT CONNECT ON DATABASE postgres TO PUBLIC;\n\
-                  CREATE TABLE parted2 (name int) PARTITION BY RANGE (name);\n\
-                  COMMENT ON COLUMN parted2.name IS 'a partitioned table column';\n\
+                  CREATE TABLE parted2 (name int) INHERITS (t);\n\
+                  COMMENT ON COLUMN parted2.name IS 'an inheriting table column';\n\
                   CREATE TABLE copy (LIKE t INCLUDING ALL);\n\
                   ALTER TABLE copy ADD COLUMN z int;\n";
     let after = match replayed(&[("up.sql", script)]) {
@@ -1318,4 +1318,46 @@ fn drops_with_dependents_need_cascade() {
         let message = replay_error(&[("up.sql", &script)]);
         assert_eq!(message, format!("up.sql:{expected}"), "{statement}");
     }
+}
+
+#[test]
+fn partitions_replay_like_the_server() {
+    const PARENT: &str = "CREATE TABLE logs (id int NOT NULL, at date NOT NULL, CHECK (id > 0)) \
+                          PARTITION BY RANGE (at);\nCREATE INDEX logs_id ON logs (id);\n";
+    let p1 =
+        "CREATE TABLE logs_1 PARTITION OF logs FOR VALUES FROM ('2024-01-01') TO ('2024-02-01');\n";
+    let p2 =
+        "CREATE TABLE logs_2 PARTITION OF logs FOR VALUES FROM ('2024-02-01') TO ('2024-03-01');\n";
+    let p2_wide =
+        "CREATE TABLE logs_2 PARTITION OF logs FOR VALUES FROM ('2024-02-01') TO ('2024-05-01');\n";
+    let standalone = "CREATE TABLE logs_2 (id int NOT NULL, at date NOT NULL, \
+                      CONSTRAINT logs_id_check CHECK (id > 0));\n\
+                      CREATE INDEX logs_2_id_idx ON logs_2 (id);\n";
+    check_pair(
+        "add a partition",
+        &format!("{PARENT}{p1}"),
+        &format!("{PARENT}{p1}{p2}"),
+    );
+    check_pair(
+        "change a bound",
+        &format!("{PARENT}{p1}{p2}"),
+        &format!("{PARENT}{p1}{p2_wide}"),
+    );
+    check_pair(
+        "detach a partition",
+        &format!("{PARENT}{p1}{p2}"),
+        &format!("{PARENT}{p1}{standalone}"),
+    );
+    check_pair(
+        "add a column to a partitioned table",
+        &format!("{PARENT}{p1}"),
+        &format!(
+            "{}{p1}",
+            PARENT.replace("at date NOT NULL", "at date NOT NULL, note text")
+        ),
+    );
+    // Dropping the parent drops its partitions.
+    let after = replayed(&[("up.sql", &format!("{PARENT}{p1}{p2}DROP TABLE logs;\n"))])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(after.tables.is_empty(), "{:?}", after.tables.keys());
 }

@@ -6,10 +6,12 @@
 
 mod expr;
 mod load;
+mod partition;
 mod split;
 mod view;
 
 pub use expr::{column_default, expr};
-pub use load::{load_paths, load_str, replay, LoadError, Replayer};
+pub use load::{load_paths, load_str, partition_key, replay, LoadError, Replayer};
+pub use partition::partition_bound;
 pub use split::{split_identifier, split_statements, SqlStatement};
 pub use view::{resolve_views, view_dependency_order};

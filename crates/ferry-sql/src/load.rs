@@ -11,9 +11,11 @@ use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 mod grant;
+mod partition;
 mod replay;
 mod view;
 
+pub use partition::partition_key;
 pub use replay::{replay, Replayer};
 
 /// A schema file that cannot be read or parsed. Points at the file, line and column.
@@ -379,8 +381,8 @@ impl<'d> Loader<'d> {
         let if_not_exists = p.eat_words(&["if", "not", "exists"]);
         let name_tok = p.here();
         let name = self.qualified(p)?;
-        if p.peek_word("partition") || p.peek_word("as") || p.peek_word("of") {
-            // Partitions and CREATE TABLE AS are not modelled yet.
+        if p.peek_word("as") || p.peek_word("of") {
+            // CREATE TABLE AS and typed tables are not modelled.
             return Ok(false);
         }
         if self.replay && self.relation_exists(&name.schema, &name.name) {
@@ -388,6 +390,9 @@ impl<'d> Loader<'d> {
                 return Ok(true);
             }
             return Err(p.error_at(name_tok, &format!("relation {name} already exists")));
+        }
+        if self.kind == DialectKind::Postgres && p.peek_words(&["partition", "of"]) {
+            return self.create_partition(p, name, ann, name_tok);
         }
         if self.replay && copies_another_table(&p.toks[p.pos..]) {
             // `(LIKE other ...)` copies columns ferry would have to resolve; replayed, the
@@ -419,6 +424,8 @@ impl<'d> Loader<'d> {
             } else if p.eat_word("strict") {
                 table.strict = true;
             } else if p.eat(&Token::Comma) {
+            } else if self.kind == DialectKind::Postgres && p.eat_words(&["partition", "by"]) {
+                table.partition_by = Some(self.partition_by(p)?);
             } else if p.peek_word("partition") || p.peek_word("inherits") {
                 return Ok(false);
             } else if p.eat_word("with") || p.eat_word("tablespace") || p.eat_word("using") {
@@ -1340,6 +1347,10 @@ impl<'d> Loader<'d> {
         loop {
             if p.eat_words(&["owner", "to"]) {
                 p.ident()?;
+            } else if self.kind == DialectKind::Postgres && p.eat_word("attach") {
+                self.attach_partition(p, &name)?;
+            } else if self.kind == DialectKind::Postgres && p.eat_word("detach") {
+                self.detach_partition(p, &name)?;
             } else if p.eat_word("add") {
                 if p.peek_word("constraint")
                     || p.peek_words(&["primary", "key"])

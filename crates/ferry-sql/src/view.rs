@@ -21,7 +21,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::ControlFlow;
 
-use ferry_core::{QualifiedName, Schema, View, ViewColumn};
+use ferry_core::{QualifiedName, Schema, Table, View, ViewColumn};
 use sqlparser::ast::{
     self, Expr as Ast, Ident, JoinOperator, ObjectName, ObjectNamePart, Query, SelectItem, SetExpr,
     TableFactor, VisitMut, VisitorMut,
@@ -39,13 +39,27 @@ const DEFAULT_NS: &str = "public";
 /// reads, resolved first). Loading and inspection both call this, so both sides of a diff
 /// are normalised the same way.
 pub fn resolve_views(schema: &mut Schema) {
+    // A partition's columns are its root parent's.
+    fn root<'s>(tables: &'s BTreeMap<QualifiedName, Table>, mut t: &'s Table) -> &'s Table {
+        for _ in 0..tables.len() {
+            match t.partition_of.as_ref().and_then(|o| tables.get(&o.parent)) {
+                Some(parent) => t = parent,
+                None => break,
+            }
+        }
+        t
+    }
     let mut columns: HashMap<QualifiedName, Vec<String>> = schema
         .tables
         .iter()
         .map(|(n, t)| {
             (
                 n.clone(),
-                t.columns.iter().map(|c| c.name.clone()).collect(),
+                root(&schema.tables, t)
+                    .columns
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect(),
             )
         })
         .collect();

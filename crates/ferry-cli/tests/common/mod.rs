@@ -307,3 +307,30 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> String {
     std::fs::write(&path, text).expect("write file");
     path.display().to_string()
 }
+
+/// Cluster-wide roles made for one test, dropped after its databases (declare it first).
+pub struct Roles(pub Vec<String>);
+
+impl Roles {
+    pub fn new(names: &[&str]) -> Roles {
+        let names: Vec<String> = names
+            .iter()
+            .map(|n| format!("ferry_{n}_{}", unique_suffix()))
+            .collect();
+        let mut c = postgres::Client::connect(pg_admin_url(), postgres::NoTls).unwrap();
+        for n in &names {
+            c.batch_execute(&format!("CREATE ROLE {n}")).unwrap();
+        }
+        Roles(names)
+    }
+}
+
+impl Drop for Roles {
+    fn drop(&mut self) {
+        if let Ok(mut c) = postgres::Client::connect(pg_admin_url(), postgres::NoTls) {
+            for n in &self.0 {
+                let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS {n}"));
+            }
+        }
+    }
+}

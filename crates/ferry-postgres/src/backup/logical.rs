@@ -176,12 +176,15 @@ pub(super) fn dump(client: &mut Client, out: &Path) -> Result<BackupInfo, DbErro
     w.write_all(header.as_bytes())
         .map_err(|e| write_error(out, e))?;
 
+    // A partitioned table has no rows of its own (its partitions hold them), and a
+    // partition's columns are its root parent's.
     let mut tables: Vec<DataTable> = schema
         .tables
         .values()
+        .filter(|t| t.partition_by.is_none())
         .map(|t| DataTable {
             name: quote_qualified(&t.name),
-            columns: t
+            columns: crate::partition::root_table(&schema, t)
                 .columns
                 .iter()
                 .filter(|c| c.generated.is_none())
@@ -337,16 +340,14 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
            SELECT CASE WHEN c.relkind = 'v' THEN 'view' \
                        WHEN c.relkind = 'm' THEN 'materialized view' \
                        WHEN c.relkind = 'f' THEN 'foreign table' \
-                       WHEN c.relkind = 'p' THEN 'partitioned table' \
                        WHEN c.relkind = 'c' THEN 'composite type' \
-                       WHEN c.relispartition THEN 'partition' \
                        ELSE 'inheriting table' END AS kind, \
                   {rel} AS name \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE {USER_SCHEMA} AND {rel_member} \
-              AND (c.relkind IN ('v', 'm', 'f', 'p', 'c') \
-                   OR (c.relkind = 'r' AND n.nspname <> 'ferry' AND (c.relispartition \
-                       OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))) \
+              AND (c.relkind IN ('v', 'm', 'f', 'c') \
+                   OR (c.relkind = 'r' AND n.nspname <> 'ferry' AND NOT c.relispartition \
+                       AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))) \
            UNION ALL \
            SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' \
                     ELSE 'function' END, \

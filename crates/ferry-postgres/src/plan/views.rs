@@ -214,6 +214,8 @@ fn affected_tables(from: &Schema, changes: &[Change]) -> BTreeSet<QualifiedName>
             }
         }
     }
+    // Column changes on a partitioned table reach its partitions, and their views.
+    crate::partition::with_partitions(from, &mut out);
     out
 }
 

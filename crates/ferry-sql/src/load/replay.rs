@@ -656,6 +656,17 @@ impl Loader<'_> {
         let Some(table) = self.schema.tables.remove(name) else {
             return;
         };
+        // Partitions go with their parent.
+        let partitions: Vec<QualifiedName> = self
+            .schema
+            .tables
+            .values()
+            .filter(|t| t.partition_of.as_ref().is_some_and(|o| o.parent == *name))
+            .map(|t| t.name.clone())
+            .collect();
+        for partition in &partitions {
+            self.remove_table(partition);
+        }
         for relation in table_relations(&table) {
             self.forget_relation(&name.schema, &relation);
         }
@@ -1094,6 +1105,11 @@ impl Loader<'_> {
                     fk.ref_table = new.clone();
                 }
             }
+            if let Some(of) = &mut t.partition_of {
+                if of.parent == *old {
+                    of.parent = new.clone();
+                }
+            }
         }
         let mut owned = Vec::new();
         for s in self.schema.sequences.values_mut() {
@@ -1388,6 +1404,14 @@ impl Loader<'_> {
     fn replay_table_action(&mut self, p: &mut StmtParser, table: &QualifiedName) -> PResult<bool> {
         if p.eat_words(&["owner", "to"]) {
             p.ident()?;
+            return Ok(true);
+        }
+        if p.eat_word("attach") {
+            self.attach_partition(p, table)?;
+            return Ok(true);
+        }
+        if p.eat_word("detach") {
+            self.detach_partition(p, table)?;
             return Ok(true);
         }
         if p.eat_word("add") {
