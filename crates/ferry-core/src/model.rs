@@ -8,6 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod domain;
+pub use domain::{type_name_of, Domain};
+
 /// A schema-qualified object name. SQLite uses the schema `main`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedName {
@@ -40,6 +43,8 @@ pub struct Schema {
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Views and materialized views (PostgreSQL).
     pub views: BTreeMap<QualifiedName, View>,
+    /// Domains (PostgreSQL).
+    pub domains: BTreeMap<QualifiedName, Domain>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.

@@ -73,6 +73,8 @@ struct Phases {
     types: Vec<Step>,
     drop_identities: Vec<Step>,
     sequences: Vec<Step>,
+    /// Created, altered and rebuilt domains; see `domains.rs`.
+    domains: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
     drop_constraints: Vec<Step>,
     /// Dropped tables that free a name the plan takes again; see `Planner::drop_tables`.
@@ -90,6 +92,7 @@ struct Phases {
     /// Created, re-created and replaced views, after every table change they may read.
     create_views: Vec<Step>,
     drop_tables: Vec<Step>,
+    drop_domains: Vec<Step>,
     drop_sequences: Vec<Step>,
     drop_types: Vec<Step>,
     drop_schemas: Vec<Step>,
@@ -103,6 +106,7 @@ impl Phases {
             self.types,
             self.drop_identities,
             self.sequences,
+            self.domains,
             self.drop_foreign_keys,
             self.drop_constraints,
             self.drop_tables_early,
@@ -118,6 +122,7 @@ impl Phases {
             self.sequence_owners,
             self.create_views,
             self.drop_tables,
+            self.drop_domains,
             self.drop_sequences,
             self.drop_types,
             self.drop_schemas,
@@ -433,8 +438,10 @@ impl<'a> Planner<'a> {
                 Change::CreateTable(_) | Change::DropTable(_) | Change::AlterTable(_) => {}
                 // Planned together below: their order depends on each other and on tables.
                 Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
+                Change::CreateDomain(_) | Change::DropDomain(_) | Change::AlterDomain { .. } => {}
             }
         }
+        self.plan_domains()?;
         self.drop_foreign_keys_of_broken_keys();
         self.create_tables();
         let diffs: Vec<&TableDiff> = self.altered_by_from.values().copied().collect();
@@ -2826,6 +2833,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
     TypeChange::Cast
 }
 
+mod domains;
 mod views;
 
 #[cfg(test)]
