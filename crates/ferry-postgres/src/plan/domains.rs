@@ -38,7 +38,15 @@ impl Planner<'_> {
                     dropped.insert(d.name.clone());
                 }
                 Change::AlterDomain { from, to } => {
-                    if from.data_type != to.data_type || from.collation != to.collation {
+                    // PostgreSQL cannot check a new constraint against values inside
+                    // arrays ("cannot alter type ... because column ... uses it"): such a
+                    // domain is created again, its columns converted through the base type.
+                    let validates = to.checks.iter().any(|c| !from.checks.contains(c))
+                        || (to.not_null && !from.not_null);
+                    if from.data_type != to.data_type
+                        || from.collation != to.collation
+                        || (validates && used_in_an_array(self.from, &from.name))
+                    {
                         rebuilt.insert(to.name.clone());
                     } else {
                         altered.push((from, to));
@@ -100,8 +108,17 @@ impl Planner<'_> {
         creates.extend(rebuilt.iter().filter_map(|n| self.to.domains.get(n)));
         for d in dependency_order(self.to, creates) {
             let mut step = create_domain_step(d);
-            step.statements
-                .extend(restores.remove(&d.name).unwrap_or_default());
+            if let Some(back) = restores.remove(&d.name) {
+                step.statements.extend(back);
+                step.hazards.push(hazard(
+                    HazardKind::MayFail,
+                    format!(
+                        "converts columns back to domain {}: fails on values its new \
+                         definition refuses",
+                        d.name
+                    ),
+                ));
+            }
             self.phases.domains.push(step);
         }
         for (from, to) in altered {
@@ -209,6 +226,35 @@ impl Planner<'_> {
         self.phases.domains.push(convert);
         Ok(restore)
     }
+}
+
+/// Whether a table column of `schema` is an array of domain `name` or of a domain based on
+/// it (transitively).
+fn used_in_an_array(schema: &Schema, name: &QualifiedName) -> bool {
+    let mut names: BTreeSet<String> = BTreeSet::from([quote_qualified(name)]);
+    loop {
+        let more: Vec<String> = schema
+            .domains
+            .values()
+            .map(|d| quote_qualified(&d.name))
+            .filter(|n| !names.contains(n))
+            .filter(|n| {
+                schema
+                    .domains
+                    .values()
+                    .any(|d| quote_qualified(&d.name) == *n && names.contains(d.base_type_name()))
+            })
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        names.extend(more);
+    }
+    schema
+        .tables
+        .values()
+        .flat_map(|t| &t.columns)
+        .any(|c| c.data_type.ends_with("[]") && names.contains(type_name_of(&c.data_type)))
 }
 
 /// `domains` ordered so that each comes after the domains of `schema` it is based on (by
