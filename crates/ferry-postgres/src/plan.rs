@@ -1635,13 +1635,11 @@ impl<'a> Planner<'a> {
                 default_dropped = true;
             }
             let mut sql = format!("{alter} TYPE {}", to.data_type);
-            // Without COLLATE the column takes the new type's default collation, so a
-            // collation the column keeps is written again whenever the type changes.
-            if from.collation != to.collation || to.collation.is_some() {
-                sql.push_str(&format!(
-                    " COLLATE {}",
-                    collation_sql(to.collation.as_deref().unwrap_or("default"))
-                ));
+            // Without COLLATE the column takes the new type's default collation (a
+            // domain's own, for a domain), which is what no collation in the model means;
+            // a collation the column keeps is written again whenever the type changes.
+            if let Some(c) = &to.collation {
+                sql.push_str(&format!(" COLLATE {}", collation_sql(c)));
             }
             if from.data_type != to.data_type {
                 sql.push_str(&format!(" USING {c}::{}", to.data_type));

@@ -53,21 +53,16 @@ impl Planner<'_> {
                     }
                 }
                 Change::AlterEnum { from, to } if !is_subsequence(&from.values, &to.values) => {
-                    // The enum is created again under its name; a domain on the old type
-                    // would keep it alive.
+                    // The enum is created again under its name (the old one goes last): a
+                    // domain on the old type is created again on the new one.
                     let plain = quote_qualified(&from.name);
-                    if let Some(d) = self
-                        .from
-                        .domains
-                        .values()
-                        .find(|d| d.base_type_name() == plain)
-                    {
-                        return Err(PlanError(format!(
-                            "cannot rebuild enum {}: domain {} is based on it (drop the domain \
-                             first, or only add values)",
-                            from.name, d.name
-                        )));
-                    }
+                    rebuilt.extend(
+                        self.from
+                            .domains
+                            .values()
+                            .filter(|d| d.base_type_name() == plain)
+                            .map(|d| d.name.clone()),
+                    );
                 }
                 _ => {}
             }
@@ -107,7 +102,7 @@ impl Planner<'_> {
         let mut creates: Vec<&Domain> = created;
         creates.extend(rebuilt.iter().filter_map(|n| self.to.domains.get(n)));
         for d in dependency_order(self.to, creates) {
-            let mut step = create_domain_step(d);
+            let mut step = create_domain_step(self.to, d);
             if let Some(back) = restores.remove(&d.name) {
                 step.statements.extend(back);
                 step.hazards.push(hazard(
@@ -168,6 +163,16 @@ impl Planner<'_> {
                 })?;
                 let c = quote_ident(&col.name);
                 let alter = format!("ALTER TABLE {t} ALTER COLUMN {c}");
+                // An enum (maybe created again meanwhile) converts through its text.
+                let via = if type_name_of(&base).contains('.') {
+                    if base.ends_with("[]") {
+                        "::text[]"
+                    } else {
+                        "::text"
+                    }
+                } else {
+                    ""
+                };
                 // A column's own collation would fall back to the type's.
                 let collate = col
                     .collation
@@ -177,9 +182,9 @@ impl Planner<'_> {
                 if col.default.is_some() {
                     convert.statements.push(format!("{alter} DROP DEFAULT"));
                 }
-                convert
-                    .statements
-                    .push(format!("{alter} TYPE {base}{collate} USING {c}::{base}"));
+                convert.statements.push(format!(
+                    "{alter} TYPE {base}{collate} USING {c}{via}::{base}"
+                ));
                 convert.hazards.push(hazard(
                     HazardKind::TableRewrite,
                     format!(
@@ -319,7 +324,9 @@ fn underlying_type(schema: &Schema, data_type: &str) -> Option<String> {
     None
 }
 
-fn create_domain_sql(d: &Domain) -> String {
+/// `CREATE DOMAIN`; `schema` holds the domain it may be based on, whose default the new
+/// one would inherit unless told `DEFAULT NULL`.
+fn create_domain_sql(schema: &Schema, d: &Domain) -> String {
     let mut sql = format!(
         "CREATE DOMAIN {} AS {}",
         quote_qualified(&d.name),
@@ -328,8 +335,14 @@ fn create_domain_sql(d: &Domain) -> String {
     if let Some(c) = &d.collation {
         sql.push_str(&format!(" COLLATE {}", collation_sql(c)));
     }
-    if let Some(e) = &d.default {
-        sql.push_str(&format!(" DEFAULT {}", e.sql));
+    let base_default = schema
+        .domains
+        .values()
+        .any(|b| quote_qualified(&b.name) == d.base_type_name() && b.default.is_some());
+    match &d.default {
+        Some(e) => sql.push_str(&format!(" DEFAULT {}", e.sql)),
+        None if base_default => sql.push_str(" DEFAULT NULL"),
+        None => {}
     }
     if d.not_null {
         sql.push_str(" NOT NULL");
@@ -348,8 +361,8 @@ fn check_sql(ck: &CheckConstraint) -> String {
     )
 }
 
-fn create_domain_step(d: &Domain) -> Step {
-    let mut step = Step::new(create_domain_sql(d));
+fn create_domain_step(schema: &Schema, d: &Domain) -> Step {
+    let mut step = Step::new(create_domain_sql(schema, d));
     if d.comment.is_some() {
         step.statements.push(comment_sql(
             "DOMAIN",

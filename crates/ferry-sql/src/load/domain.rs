@@ -26,8 +26,10 @@ impl Loader<'_> {
         let mut domain = Domain::new(name.clone(), self.dialect.canonical_type(&written));
         let mut checks: Vec<(Option<String>, String)> = Vec::new();
         let (mut saw_null, mut saw_not_null) = (false, false);
+        let mut default_given = false;
         loop {
             if p.eat_word("default") {
+                default_given = true;
                 let e_at = p.here();
                 let e = p.expr_until_constraint()?;
                 if let Err(why) = crate::expr::validate_default(&e, self.kind) {
@@ -39,6 +41,7 @@ impl Loader<'_> {
             } else if p.at_element_end() {
                 break;
             } else {
+                let c_at = p.here();
                 match domain_constraint(p)? {
                     DomainConstraint::NotNull(true) => {
                         saw_not_null = true;
@@ -48,9 +51,10 @@ impl Loader<'_> {
                     DomainConstraint::Check(n, e) => checks.push((n, e)),
                 }
                 if saw_null && saw_not_null {
-                    return Err(p.error(&format!(
-                        "domain {name}: conflicting NULL/NOT NULL constraints"
-                    )));
+                    return Err(p.error_at(
+                        c_at,
+                        &format!("domain {name}: conflicting NULL/NOT NULL constraints"),
+                    ));
                 }
             }
         }
@@ -68,8 +72,72 @@ impl Loader<'_> {
             self.add_domain_check(&mut domain, cname, &e)
                 .map_err(|m| p.error_at(at, &m))?;
         }
+        if let Some(base) = self.domain_of_type(&domain.data_type) {
+            // PostgreSQL copies the base domain's default when none is given (DEFAULT
+            // NULL removes it), and a collation equal to the inherited one is no change.
+            if !default_given {
+                domain.default = base.default.clone();
+            }
+            if domain.collation.is_some()
+                && domain.collation == self.effective_collation(&domain.data_type)
+            {
+                domain.collation = None;
+            }
+        }
         self.schema.domains.insert(name, domain);
         Ok(true)
+    }
+
+    /// The domain a (canonical) column or domain type names, if it is one (arrays too).
+    fn domain_of_type(&self, data_type: &str) -> Option<&Domain> {
+        let name = type_name_of(data_type);
+        self.schema
+            .domains
+            .values()
+            .find(|d| self.user_type_names(&d.name).0 == name)
+    }
+
+    /// The collation a value of `data_type` gets from its domain (and the domains below
+    /// it); `None` for the type's default collation.
+    fn effective_collation(&self, data_type: &str) -> Option<String> {
+        let mut t = data_type.to_string();
+        for _ in 0..64 {
+            let d = self.domain_of_type(&t)?;
+            if d.collation.is_some() {
+                return d.collation.clone();
+            }
+            t = d.data_type.clone();
+        }
+        None
+    }
+
+    /// A column of a domain type whose COLLATE repeats the domain's collation has none of
+    /// its own, as the server sees it.
+    pub(super) fn normalise_domain_column_collations(&mut self) {
+        if self.schema.domains.is_empty() {
+            return;
+        }
+        let mut same: Vec<(QualifiedName, String)> = Vec::new();
+        for t in self.schema.tables.values() {
+            for c in &t.columns {
+                if c.collation.is_some()
+                    && self.domain_of_type(&c.data_type).is_some()
+                    && c.collation == self.effective_collation(&c.data_type)
+                {
+                    same.push((t.name.clone(), c.name.clone()));
+                }
+            }
+        }
+        for (t, c) in same {
+            if let Some(col) = self
+                .schema
+                .tables
+                .get_mut(&t)
+                .and_then(|t| t.column_mut(&c))
+            {
+                col.collation = None;
+            }
+        }
     }
 
     /// Adds a check, named as PostgreSQL names it when unnamed (`<domain>_check`, then
