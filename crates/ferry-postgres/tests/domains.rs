@@ -5,7 +5,7 @@
 mod common;
 
 use common::{assert_same, columns_by_name, load, plan, TestDb};
-use ferry_core::{diff, Database, Dialect, QualifiedName, Renames, Schema};
+use ferry_core::{diff, Backup, Database, Dialect, QualifiedName, Renames, Schema};
 use ferry_postgres::POSTGRES;
 use ferry_sql::replay;
 
@@ -333,4 +333,45 @@ fn replay_refuses_what_the_server_refuses() {
         };
         assert_eq!(message, format!("up.sql:{expected}"), "{statement}");
     }
+}
+
+#[test]
+fn the_builtin_dump_holds_domains() {
+    let Some(src) = TestDb::new() else { return };
+    src.execute(DOMAINS);
+    src.execute(
+        "INSERT INTO orders (id, qty, zip, state, who, mood, tags, scores, currency, n) \
+         VALUES (1, 2, '12345', 'done', 'ada', 'happy', '{1,2}', '{7,8}', 'USD', 5);\n\
+         ALTER DOMAIN score ADD CONSTRAINT later CHECK (VALUE < 99) NOT VALID;",
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("backup.sql");
+    let mut source = src.connect();
+    let taken = source
+        .backup_with(&path, ferry_postgres::BackupMethod::Builtin)
+        .expect("backup");
+    // Only the NOT VALID check is named as restored differently.
+    assert!(
+        taken.method.contains("without 1 object(s)")
+            && taken
+                .method
+                .contains("NOT VALID domain constraint (restored as valid) later"),
+        "{}",
+        taken.method
+    );
+    let Some(dst) = TestDb::new() else { return };
+    let mut target = dst.connect();
+    target.restore_from(&path).expect("restore");
+    assert_same(
+        &source.inspect().unwrap(),
+        &target.inspect().unwrap(),
+        "restored",
+    );
+    let row = |db: &mut ferry_postgres::PgDatabase| -> String {
+        db.client()
+            .query_one("SELECT orders::text FROM orders", &[])
+            .expect("row")
+            .get(0)
+    };
+    assert_eq!(row(&mut source), row(&mut target));
 }
