@@ -249,7 +249,10 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
          ALTER DOMAIN a RENAME TO aa;\n\
          ALTER TYPE b RENAME TO bb;\n\
          ALTER DOMAIN aa SET SCHEMA s;\n\
-         ALTER SCHEMA s RENAME TO z;",
+         ALTER SCHEMA s RENAME TO z;\n\
+         CREATE TYPE e AS ENUM ('x'); CREATE DOMAIN de AS e[]; CREATE DOMAIN de2 AS e;\n\
+         CREATE TABLE u (v de, w de2[]);\n\
+         ALTER TYPE e RENAME TO e2; ALTER TYPE e2 SET SCHEMA z;",
     ),
     (
         "drops with CASCADE take columns and domains based on them",
@@ -260,7 +263,9 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
          DROP DOMAIN a CASCADE;\n\
          DROP SCHEMA s CASCADE;\n\
          DROP TYPE keep CASCADE;\n\
-         CREATE DOMAIN f AS e; DROP DOMAIN IF EXISTS f, nope;",
+         CREATE DOMAIN f AS e; DROP DOMAIN IF EXISTS f, nope;\n\
+         CREATE DOMAIN g AS e; CREATE DOMAIN h AS g; CREATE TABLE u (id int, v h, w e);\n\
+         DROP TYPE e CASCADE;",
     ),
 ];
 
@@ -301,6 +306,16 @@ fn replay_refuses_what_the_server_refuses() {
             "4:16: domain public.nope does not exist",
         ),
         ("CREATE DOMAIN a AS text;", "4:15: type public.a already exists"),
+        (
+            "CREATE TYPE e AS ENUM ('x');\nCREATE DOMAIN f AS e;\nDROP TYPE e;",
+            "6:11: cannot drop type public.e: domain public.f is based on it (use CASCADE to drop \
+             it too)",
+        ),
+        (
+            "DROP DOMAIN b; DROP DOMAIN a CASCADE; CREATE DOMAIN a AS int; CREATE DOMAIN b AS a; DROP DOMAIN a;",
+            "4:97: cannot drop type public.a: domain public.b is based on it (use CASCADE to drop \
+             it too)",
+        ),
         ("CREATE DOMAIN t AS text;", "4:15: type public.t already exists"),
         (
             "ALTER DOMAIN a DROP CONSTRAINT c;",

@@ -868,6 +868,7 @@ impl Loader<'_> {
         name: &QualifiedName,
         behavior: Behavior,
     ) -> PResult<()> {
+        self.drop_domains_based_on(p, at, name, behavior)?;
         let users = self.enum_users(name);
         if let Some((t, c)) = users.first() {
             if behavior == Behavior::Restrict {
@@ -1158,6 +1159,13 @@ impl Loader<'_> {
                 } else if c.data_type == old_array {
                     c.data_type = new_array.clone();
                 }
+            }
+        }
+        for d in self.schema.domains.values_mut() {
+            if d.data_type == old_plain {
+                d.data_type = new_plain.clone();
+            } else if d.data_type == old_array {
+                d.data_type = new_array.clone();
             }
         }
     }

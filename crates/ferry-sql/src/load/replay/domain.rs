@@ -42,27 +42,16 @@ impl Loader<'_> {
                     .map(|c| (t.name.clone(), c.name.clone()))
             })
             .collect();
-        let domains: Vec<QualifiedName> = self
-            .schema
-            .domains
-            .values()
-            .filter(|d| d.name != *name && type_name_of(&d.data_type) == plain)
-            .map(|d| d.name.clone())
-            .collect();
-        if behavior == Behavior::Restrict {
-            let user = columns
-                .first()
-                .map(|(t, c)| format!("column {t}.{c}"))
-                .or_else(|| domains.first().map(|d| format!("domain {d}")));
-            if let Some(user) = user {
-                return Err(p.error_at(
-                    at,
-                    &format!(
-                        "cannot drop domain {name}: {user} uses it (use CASCADE to drop it too)"
-                    ),
-                ));
-            }
+        if let (Some((t, c)), Behavior::Restrict) = (columns.first(), behavior) {
+            return Err(p.error_at(
+                at,
+                &format!(
+                    "cannot drop domain {name}: column {t}.{c} uses it (use CASCADE to drop it \
+                     too)"
+                ),
+            ));
         }
+        self.drop_domains_based_on(p, at, name, behavior)?;
         for (t, c) in columns {
             if self
                 .schema
@@ -73,12 +62,41 @@ impl Loader<'_> {
                 self.drop_column(p, at, &t, &c, Behavior::Cascade)?;
             }
         }
+        self.schema.domains.remove(name);
+        Ok(())
+    }
+
+    /// The domains based on type `name` (an enum or a domain): an error without CASCADE,
+    /// dropped with it otherwise.
+    pub(super) fn drop_domains_based_on(
+        &mut self,
+        p: &StmtParser,
+        at: (u64, u64),
+        name: &QualifiedName,
+        behavior: Behavior,
+    ) -> PResult<()> {
+        let (plain, _) = self.user_type_names(name);
+        let domains: Vec<QualifiedName> = self
+            .schema
+            .domains
+            .values()
+            .filter(|d| d.name != *name && type_name_of(&d.data_type) == plain)
+            .map(|d| d.name.clone())
+            .collect();
+        if let (Some(d), Behavior::Restrict) = (domains.first(), behavior) {
+            return Err(p.error_at(
+                at,
+                &format!(
+                    "cannot drop type {name}: domain {d} is based on it (use CASCADE to drop it \
+                     too)"
+                ),
+            ));
+        }
         for d in domains {
             if self.schema.domains.contains_key(&d) {
                 self.drop_domain(p, at, &d, Behavior::Cascade)?;
             }
         }
-        self.schema.domains.remove(name);
         Ok(())
     }
 
