@@ -38,6 +38,14 @@ pub enum Change {
         from: View,
         to: View,
     },
+    CreateDomain(Domain),
+    DropDomain(Domain),
+    /// A domain whose definition changed; the planner uses ALTER DOMAIN, or drops and
+    /// creates it again when the base type or collation changed.
+    AlterDomain {
+        from: Domain,
+        to: Domain,
+    },
     /// Privileges that differ on an object present on both sides (under its new name when
     /// renamed). A created object's privileges come with its creation.
     Grants {
@@ -371,6 +379,24 @@ pub fn find_ambiguities(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Am
     out
 }
 
+fn diff_domains(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
+    for (name, d) in &to.domains {
+        match from.domains.get(name) {
+            None => changes.push(Change::CreateDomain(d.clone())),
+            Some(old) if old != d => changes.push(Change::AlterDomain {
+                from: old.clone(),
+                to: d.clone(),
+            }),
+            Some(_) => {}
+        }
+    }
+    for (name, d) in &from.domains {
+        if !to.domains.contains_key(name) {
+            changes.push(Change::DropDomain(d.clone()));
+        }
+    }
+}
+
 /// Computes the changes that turn `from` into `to`, applying `renames`.
 fn same_sequence(a: &Sequence, b: &Sequence) -> bool {
     let mut a = a.clone();
@@ -455,6 +481,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
             Some(_) => {}
         }
     }
+    diff_domains(from, to, &mut changes);
     for (name, s) in &to.sequences {
         match from.sequences.get(name) {
             None => changes.push(Change::CreateSequence(s.clone())),
@@ -785,6 +812,47 @@ mod tests {
                 Change::CreateView(v) => format!("create {}", v.name.name),
                 Change::DropView(v) => format!("drop {}", v.name.name),
                 Change::AlterView { to, .. } => format!("alter {}", to.name.name),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(names, ["alter changed", "create new", "drop gone"]);
+    }
+
+    #[test]
+    fn domains_are_created_dropped_and_changed() {
+        let domain = |name: &str, default: Option<&str>| {
+            let mut d = Domain::new(QualifiedName::new("public", name), "integer");
+            d.default = default.map(|k| Expr {
+                sql: k.to_string(),
+                key: k.to_string(),
+            });
+            d
+        };
+        let mut a = Schema::default();
+        let mut b = Schema::default();
+        for d in [
+            domain("kept", None),
+            domain("gone", None),
+            domain("changed", None),
+        ] {
+            a.domains.insert(d.name.clone(), d);
+        }
+        for d in [
+            domain("kept", None),
+            domain("new", None),
+            domain("changed", Some("1")),
+        ] {
+            b.domains.insert(d.name.clone(), d);
+        }
+        let names: Vec<String> = diff(&a, &b, &Renames::default())
+            .iter()
+            .map(|c| match c {
+                Change::CreateDomain(d) => format!("create {}", d.name.name),
+                Change::DropDomain(d) => format!("drop {}", d.name.name),
+                Change::AlterDomain { from, to } => {
+                    assert!(from.default.is_none() && to.default.is_some());
+                    format!("alter {}", to.name.name)
+                }
                 other => panic!("unexpected {other:?}"),
             })
             .collect();

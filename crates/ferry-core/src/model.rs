@@ -8,6 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod domain;
+pub use domain::{type_name_of, Domain};
+
 /// A schema-qualified object name. SQLite uses the schema `main`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedName {
@@ -42,6 +45,8 @@ pub struct Schema {
     pub views: BTreeMap<QualifiedName, View>,
     /// Privileges on schemas (PostgreSQL), by schema name, `public` included.
     pub namespace_grants: BTreeMap<String, Grants>,
+    /// Domains (PostgreSQL).
+    pub domains: BTreeMap<QualifiedName, Domain>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.

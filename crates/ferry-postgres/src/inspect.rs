@@ -13,6 +13,7 @@ use postgres::{GenericClient, Row};
 
 use crate::dialect::quote_ident;
 
+mod domains;
 mod grants;
 
 /// Schemas that are never user schema: system ones and ferry's own bookkeeping.
@@ -38,6 +39,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     let mut schema = Schema::default();
     read_namespaces(client, &mut schema)?;
     read_enums(client, &mut schema)?;
+    domains::read_domains(client, &mut schema)?;
     read_sequences(client, &mut schema)?;
     let mut tables = read_tables(client)?;
     read_columns(client, &mut tables)?;

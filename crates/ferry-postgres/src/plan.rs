@@ -73,6 +73,8 @@ struct Phases {
     types: Vec<Step>,
     drop_identities: Vec<Step>,
     sequences: Vec<Step>,
+    /// Created, altered and rebuilt domains; see `domains.rs`.
+    domains: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
     drop_constraints: Vec<Step>,
     /// Dropped tables that free a name the plan takes again; see `Planner::drop_tables`.
@@ -92,6 +94,7 @@ struct Phases {
     /// GRANT and REVOKE, once every object they name exists; see `grants.rs`.
     grants: Vec<Step>,
     drop_tables: Vec<Step>,
+    drop_domains: Vec<Step>,
     drop_sequences: Vec<Step>,
     drop_types: Vec<Step>,
     drop_schemas: Vec<Step>,
@@ -105,6 +108,7 @@ impl Phases {
             self.types,
             self.drop_identities,
             self.sequences,
+            self.domains,
             self.drop_foreign_keys,
             self.drop_constraints,
             self.drop_tables_early,
@@ -121,6 +125,7 @@ impl Phases {
             self.create_views,
             self.grants,
             self.drop_tables,
+            self.drop_domains,
             self.drop_sequences,
             self.drop_types,
             self.drop_schemas,
@@ -438,8 +443,10 @@ impl<'a> Planner<'a> {
                 // Planned together below: their order depends on each other and on tables.
                 Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
                 Change::Grants { .. } => {}
+                Change::CreateDomain(_) | Change::DropDomain(_) | Change::AlterDomain { .. } => {}
             }
         }
+        self.plan_domains()?;
         self.drop_foreign_keys_of_broken_keys();
         self.create_tables();
         let diffs: Vec<&TableDiff> = self.altered_by_from.values().copied().collect();
@@ -1669,13 +1676,11 @@ impl<'a> Planner<'a> {
                 default_dropped = true;
             }
             let mut sql = format!("{alter} TYPE {}", to.data_type);
-            // Without COLLATE the column takes the new type's default collation, so a
-            // collation the column keeps is written again whenever the type changes.
-            if from.collation != to.collation || to.collation.is_some() {
-                sql.push_str(&format!(
-                    " COLLATE {}",
-                    collation_sql(to.collation.as_deref().unwrap_or("default"))
-                ));
+            // Without COLLATE the column takes the new type's default collation (a
+            // domain's own, for a domain), which is what no collation in the model means;
+            // a collation the column keeps is written again whenever the type changes.
+            if let Some(c) = &to.collation {
+                sql.push_str(&format!(" COLLATE {}", collation_sql(c)));
             }
             if from.data_type != to.data_type {
                 // An enum casts to text and text to anything; enum to enum needs both.
@@ -2925,6 +2930,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
     TypeChange::Cast
 }
 
+mod domains;
 mod grants;
 mod partitions;
 mod views;

@@ -10,6 +10,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod domain;
 mod grant;
 mod partition;
 mod replay;
@@ -181,6 +182,7 @@ impl<'d> Loader<'d> {
         for v in self.schema.views.values_mut() {
             v.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         }
+        self.normalise_domain_column_collations();
         crate::view::resolve_views(&mut self.schema);
         Ok(self.schema)
     }
@@ -238,6 +240,9 @@ impl<'d> Loader<'d> {
                 && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
             {
                 return self.create_view(p, or_replace);
+            }
+            if self.kind == DialectKind::Postgres && p.eat_word("domain") {
+                return self.create_domain(p);
             }
             if p.peek_word("table")
                 || p.peek_words(&["temp", "table"])
@@ -312,6 +317,9 @@ impl<'d> Loader<'d> {
                 && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
             {
                 return self.alter_view(p);
+            }
+            if self.kind == DialectKind::Postgres && p.eat_word("domain") {
+                return self.alter_domain(p);
             }
             if p.eat_word("type") || p.eat_word("schema") || p.eat_word("index") {
                 // OWNER TO and similar: ownership is not part of the schema ferry manages.
@@ -1445,6 +1453,9 @@ impl<'d> Loader<'d> {
         {
             return self.comment_on_view(p);
         }
+        if self.kind == DialectKind::Postgres && p.peek_word("domain") {
+            return self.comment_on_domain(p);
+        }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");
             if !is_type {
@@ -1459,7 +1470,9 @@ impl<'d> Loader<'d> {
             };
             p.expect_end()?;
             let slot = if is_type {
-                self.schema.enums.get_mut(&name).map(|e| &mut e.comment)
+                let domains = &mut self.schema.domains;
+                (self.schema.enums.get_mut(&name).map(|e| &mut e.comment))
+                    .or_else(|| domains.get_mut(&name).map(|d| &mut d.comment))
             } else {
                 self.schema.sequences.get_mut(&name).map(|s| &mut s.comment)
             };

@@ -65,6 +65,12 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
                     v.name
                 )))
             }
+            Change::CreateDomain(d) | Change::DropDomain(d) | Change::AlterDomain { to: d, .. } => {
+                return Err(PlanError(format!(
+                    "SQLite has no domains: cannot create, change or drop {}",
+                    d.name
+                )))
+            }
         }
     }
     alters.extend(unreported_layout_changes(from, to, changes));

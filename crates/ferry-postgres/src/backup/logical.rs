@@ -139,12 +139,12 @@ pub(super) fn dump(client: &mut Client, out: &Path) -> Result<BackupInfo, DbErro
         "-- Restore into an empty database with ferry, or with\n\
          --   psql --single-transaction -v ON_ERROR_STOP=1 -f FILE\n\
          --\n\
-         -- Holds what ferry models, with every row: schemas, enum types, sequences and their\n\
+         -- Holds what ferry models, with every row: schemas, enum types, domains, sequences and their\n\
          -- values, tables (columns, defaults, identity and generated columns, collations,\n\
          -- primary keys, unique and check constraints, foreign keys, indexes, comments), and\n\
          -- ferry's migration history (schema ferry).\n\
          -- Leaves out: owners, privileges, database and role settings, and every object ferry\n\
-         -- does not model (views, functions, triggers, policies, domains, extensions, ...).\n\
+         -- does not model (views, functions, triggers, policies, extensions, ...).\n\
          -- pg_dump's custom format holds those: ferry uses it when pg_dump is installed.\n",
     );
     if left_out.is_empty() {
@@ -387,7 +387,14 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
                   quote_ident(n.nspname) || '.' || quote_ident(t.typname) \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
             WHERE {USER_SCHEMA} AND {type_member} \
-              AND (t.typtype IN ('d', 'r') OR (t.typtype = 'b' AND t.typcategory <> 'A')) \
+              AND (t.typtype = 'r' OR (t.typtype = 'b' AND t.typcategory <> 'A')) \
+           UNION ALL \
+           SELECT 'NOT VALID domain constraint (restored as valid)', \
+                  quote_ident(co.conname) || ' on domain ' || quote_ident(n.nspname) || '.' \
+                    || quote_ident(t.typname) \
+             FROM pg_constraint co JOIN pg_type t ON t.oid = co.contypid \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+            WHERE NOT co.convalidated AND {USER_SCHEMA} AND {type_member} \
            UNION ALL \
            SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname) \
              FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \

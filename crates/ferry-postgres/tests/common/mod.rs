@@ -133,6 +133,12 @@ pub fn assert_same(expected: &Schema, actual: &Schema, context: &str) {
     if expected.enums != actual.enums {
         report += &format!("enums:\n{:#?}\nvs\n{:#?}\n", expected.enums, actual.enums);
     }
+    if expected.domains != actual.domains {
+        report += &format!(
+            "domains:\n{:#?}\nvs\n{:#?}\n",
+            expected.domains, actual.domains
+        );
+    }
     for (name, s) in &expected.sequences {
         if actual.sequences.get(name) != Some(s) {
             report += &format!(

@@ -17,6 +17,8 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use super::*;
 use crate::expr::sql_dialect;
 
+mod domain;
+
 /// Replays migration scripts, in order, onto an empty schema: DDL changes the model, data
 /// statements (INSERT, UPDATE, DELETE, SELECT, COPY, DO, CALL, TRUNCATE, SET, ...) are
 /// skipped. Each script is `(origin, SQL text)`; the origin (e.g. a file path) names it in
@@ -487,6 +489,9 @@ impl Loader<'_> {
             }
             return Ok(!keep_opaque);
         }
+        if self.kind == DialectKind::Postgres && p.eat_word("domain") {
+            return self.replay_drop_domain(p);
+        }
         if p.eat_word("type") {
             let if_exists = p.eat_words(&["if", "exists"]);
             let (names, behavior) = self.drop_list(p)?;
@@ -494,6 +499,8 @@ impl Loader<'_> {
             for DropTarget { at, name, .. } in names {
                 if self.schema.enums.contains_key(&name) {
                     self.drop_enum(p, at, &name, behavior)?;
+                } else if self.schema.domains.contains_key(&name) {
+                    self.drop_domain(p, at, &name, behavior)?;
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
                 } else if !if_exists {
@@ -872,6 +879,7 @@ impl Loader<'_> {
         name: &QualifiedName,
         behavior: Behavior,
     ) -> PResult<()> {
+        self.drop_domains_based_on(p, at, name, behavior)?;
         let users = self.enum_users(name);
         if let Some((t, c)) = users.first() {
             if behavior == Behavior::Restrict {
@@ -957,6 +965,7 @@ impl Loader<'_> {
         for e in enums {
             self.drop_enum(p, at, &e, Behavior::Cascade)?;
         }
+        self.drop_namespace_domains(p, at, ns, behavior)?;
         self.schema.namespaces.remove(ns);
         Ok(())
     }
@@ -1166,6 +1175,13 @@ impl Loader<'_> {
                 } else if c.data_type == old_array {
                     c.data_type = new_array.clone();
                 }
+            }
+        }
+        for d in self.schema.domains.values_mut() {
+            if d.data_type == old_plain {
+                d.data_type = new_plain.clone();
+            } else if d.data_type == old_array {
+                d.data_type = new_array.clone();
             }
         }
     }
@@ -2058,8 +2074,13 @@ impl Loader<'_> {
     }
 
     fn replay_alter_type(&mut self, p: &mut StmtParser) -> PResult<bool> {
+        let start = p.pos;
         let at = p.here();
         let name = self.qualified(p)?;
+        if self.schema.domains.contains_key(&name) {
+            p.pos = start;
+            return self.alter_domain(p);
+        }
         if p.eat_words(&["owner", "to"]) {
             return Ok(true);
         }
@@ -2273,6 +2294,7 @@ impl Loader<'_> {
             let moved = QualifiedName::new(new.clone(), e.name.clone());
             self.move_enum(&e, moved);
         }
+        self.move_namespace_domains(&name, &new);
         Ok(true)
     }
 }
