@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod dialect;
 pub mod diff;
+pub mod function;
 pub mod history;
 pub mod model;
 pub mod plan;
@@ -12,6 +13,7 @@ pub mod url;
 pub use backup::{Backup, BackupInfo};
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
 pub use diff::{diff, find_ambiguities, Ambiguity, Change, Renames, TableChange, TableDiff};
+pub use function::*;
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step};

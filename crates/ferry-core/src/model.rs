@@ -40,6 +40,10 @@ pub struct Schema {
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Views and materialized views (PostgreSQL).
     pub views: BTreeMap<QualifiedName, View>,
+    /// Functions and procedures (PostgreSQL), by name and input argument types.
+    pub functions: BTreeMap<crate::function::FunctionId, crate::function::Function>,
+    /// Triggers (PostgreSQL), by (table or view, trigger name).
+    pub triggers: BTreeMap<(QualifiedName, String), crate::function::Trigger>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.

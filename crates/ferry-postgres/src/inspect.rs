@@ -13,6 +13,8 @@ use postgres::{GenericClient, Row};
 
 use crate::dialect::quote_ident;
 
+mod functions;
+
 /// Schemas that are never user schema: system ones and ferry's own bookkeeping.
 const SCHEMA_FILTER: &str =
     "n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', 'ferry')";
@@ -53,6 +55,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
         table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         schema.tables.insert(table.name.clone(), table);
     }
+    functions::read_functions(client, version, &mut schema)?;
     // Keys, outputs and references, computed the way loading computes them.
     ferry_sql::resolve_views(&mut schema);
     Ok(schema)

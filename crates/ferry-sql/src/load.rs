@@ -10,6 +10,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod function;
 mod replay;
 mod view;
 
@@ -230,6 +231,16 @@ impl<'d> Loader<'d> {
             {
                 return self.create_view(p, or_replace);
             }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("function") || p.peek_word("procedure"))
+            {
+                return self.create_function(p, or_replace);
+            }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("trigger") || p.peek_words(&["constraint", "trigger"]))
+            {
+                return self.create_trigger(p, or_replace);
+            }
             if p.peek_word("table")
                 || p.peek_words(&["temp", "table"])
                 || p.peek_words(&["temporary", "table"])
@@ -303,6 +314,14 @@ impl<'d> Loader<'d> {
                 && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
             {
                 return self.alter_view(p);
+            }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("function") || p.peek_word("procedure") || p.peek_word("routine"))
+            {
+                return self.alter_routine(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("trigger") {
+                return self.alter_trigger(p);
             }
             if p.eat_word("type") || p.eat_word("schema") || p.eat_word("index") {
                 // OWNER TO and similar: ownership is not part of the schema ferry manages.
@@ -1401,6 +1420,13 @@ impl<'d> Loader<'d> {
             && (p.peek_word("view") || p.peek_words(&["materialized", "view"]))
         {
             return self.comment_on_view(p);
+        }
+        if self.kind == DialectKind::Postgres
+            && ["function", "procedure", "routine", "trigger"]
+                .iter()
+                .any(|w| p.peek_word(w))
+        {
+            return self.comment_on_routine(p);
         }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");

@@ -551,7 +551,12 @@ impl Loader<'_> {
             }
             return Ok(!keep_opaque);
         }
-        // Functions, triggers, domains, extensions ...: not modelled.
+        if self.kind == DialectKind::Postgres {
+            if let Some(handled) = self.replay_drop_routine(p)? {
+                return Ok(handled);
+            }
+        }
+        // Domains, extensions ...: not modelled.
         Ok(false)
     }
 
@@ -656,6 +661,7 @@ impl Loader<'_> {
         let Some(table) = self.schema.tables.remove(name) else {
             return;
         };
+        self.forget_triggers(name);
         for relation in table_relations(&table) {
             self.forget_relation(&name.schema, &relation);
         }
@@ -1080,6 +1086,7 @@ impl Loader<'_> {
         let Some(mut table) = self.schema.tables.remove(old) else {
             return;
         };
+        self.move_triggers(old, &new);
         for relation in table_relations(&table) {
             self.forget_relation(&old.schema, &relation);
         }

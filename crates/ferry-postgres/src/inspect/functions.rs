@@ -1,0 +1,89 @@
+//! Functions, procedures and triggers: the server's own definitions (`pg_get_functiondef`,
+//! `pg_get_triggerdef`) read back through the loader that reads schema files, so both
+//! sides store the same canonical values.
+//!
+//! Not read: aggregates and window functions (`prokind` `a`, `w`), objects that belong to
+//! an extension, internal triggers (foreign keys' own), and triggers cloned onto partitions.
+
+use ferry_core::{DbError, DbErrorKind, OpaqueStatement, Schema};
+use postgres::GenericClient;
+
+use super::{get, not_extension_member, query, SCHEMA_FILTER};
+use crate::POSTGRES;
+
+pub(super) fn read_functions(
+    client: &mut impl GenericClient,
+    version: i32,
+    schema: &mut Schema,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), \
+           obj_description(p.oid, 'pg_proc') \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE p.prokind IN ('f', 'p') AND {SCHEMA_FILTER} AND {} \
+         ORDER BY n.nspname, p.proname, p.oid",
+        not_extension_member("pg_proc", "p.oid")
+    );
+    for row in query(client, &sql, "functions")? {
+        let what: String = get(&row, 0)?;
+        let def: String = get(&row, 1)?;
+        let comment: Option<String> = get(&row, 2)?;
+        let mut parsed = parse(&format!("function {what}"), &def)?;
+        if !parsed.opaque.is_empty() {
+            schema.opaque.append(&mut parsed.opaque);
+            continue;
+        }
+        for (id, mut f) in parsed.functions {
+            f.comment = comment.clone();
+            schema.functions.insert(id, f);
+        }
+    }
+
+    let partition_clone = if version >= 130000 {
+        "AND t.tgparentid = 0"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT t.tgname::text || ' on ' || c.oid::regclass::text, pg_get_triggerdef(t.oid), \
+           obj_description(t.oid, 'pg_trigger') \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT t.tgisinternal {partition_clone} AND {SCHEMA_FILTER} AND {} AND {} \
+         ORDER BY n.nspname, c.relname, t.tgname",
+        not_extension_member("pg_class", "c.oid"),
+        not_extension_member("pg_trigger", "t.oid")
+    );
+    for row in query(client, &sql, "triggers")? {
+        let what: String = get(&row, 0)?;
+        let def: String = get(&row, 1)?;
+        let comment: Option<String> = get(&row, 2)?;
+        let mut parsed = parse(&format!("trigger {what}"), &def)?;
+        if !parsed.opaque.is_empty() {
+            schema.opaque.append(&mut parsed.opaque);
+            continue;
+        }
+        for (key, mut t) in parsed.triggers {
+            t.comment = comment.clone();
+            schema.triggers.insert(key, t);
+        }
+    }
+    Ok(())
+}
+
+/// One definition through the loader; an error names the object.
+fn parse(what: &str, def: &str) -> Result<Schema, DbError> {
+    let mut schema = ferry_sql::load_str(def, what, &POSTGRES).map_err(|e| {
+        DbError::new(
+            DbErrorKind::Inspect,
+            format!("cannot read the definition of {what}: {e}\n{def}"),
+        )
+    })?;
+    for op in &mut schema.opaque {
+        *op = OpaqueStatement {
+            sql: op.sql.clone(),
+            origin: format!("database ({what})"),
+        };
+    }
+    Ok(schema)
+}
