@@ -814,6 +814,50 @@ impl Loader<'_> {
         Ok(true)
     }
 
+    /// `function name(types)` of the first function in `ns`, for DROP SCHEMA's refusal.
+    pub(super) fn first_function_in(&self, ns: &str) -> Option<String> {
+        self.schema
+            .functions
+            .keys()
+            .find(|id| id.name.schema == ns)
+            .map(|id| format!("function {id}"))
+    }
+
+    /// DROP SCHEMA ... CASCADE (replay): its functions go, with the triggers calling them.
+    pub(super) fn forget_functions_in(&mut self, ns: &str) {
+        self.schema.functions.retain(|id, _| id.name.schema != ns);
+        self.schema.triggers.retain(|_, t| t.function.schema != ns);
+    }
+
+    /// ALTER SCHEMA ... RENAME (replay): its functions move, and triggers follow them.
+    pub(super) fn move_functions_in(&mut self, old: &str, new: &str) {
+        let moved: Vec<FunctionId> = self
+            .schema
+            .functions
+            .keys()
+            .filter(|id| id.name.schema == old)
+            .cloned()
+            .collect();
+        for id in moved {
+            if let Some(mut f) = self.schema.functions.remove(&id) {
+                f.name.schema = new.to_string();
+                // Argument types in the schema move with it.
+                let prefix = format!("{old}.");
+                for a in &mut f.args {
+                    if let Some(rest) = a.data_type.strip_prefix(&prefix) {
+                        a.data_type = format!("{new}.{rest}");
+                    }
+                }
+                self.schema.functions.insert(f.id(), f);
+            }
+        }
+        for t in self.schema.triggers.values_mut() {
+            if t.function.schema == old {
+                t.function.schema = new.to_string();
+            }
+        }
+    }
+
     /// A table or view was dropped (replay): its triggers go with it.
     pub(super) fn forget_triggers(&mut self, table: &QualifiedName) {
         self.schema.triggers.retain(|(t, _), _| t != table);

@@ -927,7 +927,8 @@ impl Loader<'_> {
                 .first()
                 .map(|t| format!("table {t}"))
                 .or_else(|| sequences.first().map(|s| format!("sequence {s}")))
-                .or_else(|| enums.first().map(|e| format!("type {e}")));
+                .or_else(|| enums.first().map(|e| format!("type {e}")))
+                .or_else(|| self.first_function_in(ns));
             if let Some(what) = first {
                 return Err(p.error_at(
                     at,
@@ -952,6 +953,7 @@ impl Loader<'_> {
         for e in enums {
             self.drop_enum(p, at, &e, Behavior::Cascade)?;
         }
+        self.forget_functions_in(ns);
         self.schema.namespaces.remove(ns);
         Ok(())
     }
@@ -2256,6 +2258,7 @@ impl Loader<'_> {
             let moved = QualifiedName::new(new.clone(), e.name.clone());
             self.move_enum(&e, moved);
         }
+        self.move_functions_in(&name, &new);
         Ok(true)
     }
 }
