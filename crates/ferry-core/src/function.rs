@@ -141,7 +141,34 @@ pub struct Trigger {
     pub old_table: Option<String>,
     /// `REFERENCING NEW TABLE AS x`.
     pub new_table: Option<String>,
+    /// `ALTER TABLE ... ENABLE | DISABLE TRIGGER` state.
+    pub enabled: TriggerEnabled,
     pub comment: Option<String>,
+}
+
+/// Whether a trigger fires (`pg_trigger.tgenabled`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TriggerEnabled {
+    /// Fires in the `origin` and `local` replication roles (the default).
+    #[default]
+    Origin,
+    Disabled,
+    /// `ENABLE REPLICA TRIGGER`: fires only in the `replica` role.
+    Replica,
+    /// `ENABLE ALWAYS TRIGGER`.
+    Always,
+}
+
+impl TriggerEnabled {
+    /// The `ALTER TABLE` action that sets this state, for trigger `name` (quoted).
+    pub fn action(self, name: &str) -> String {
+        match self {
+            TriggerEnabled::Origin => format!("ENABLE TRIGGER {name}"),
+            TriggerEnabled::Disabled => format!("DISABLE TRIGGER {name}"),
+            TriggerEnabled::Replica => format!("ENABLE REPLICA TRIGGER {name}"),
+            TriggerEnabled::Always => format!("ENABLE ALWAYS TRIGGER {name}"),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -57,6 +57,8 @@ CREATE CONSTRAINT TRIGGER deferred_check AFTER INSERT OR DELETE ON users
 CREATE VIEW user_names AS SELECT id, name FROM users;
 CREATE TRIGGER view_insert INSTEAD OF INSERT ON user_names FOR EACH ROW EXECUTE FUNCTION audit();
 COMMENT ON TRIGGER truncated ON users IS 'on truncate';
+ALTER TABLE users DISABLE TRIGGER truncated;
+ALTER TABLE users ENABLE REPLICA TRIGGER transitions;
 "#;
 
 #[test]
@@ -123,4 +125,28 @@ fn same_routines(expected: &Schema, actual: &Schema) {
             "unexpected trigger {key:?}"
         );
     }
+}
+
+#[test]
+fn trigger_state_and_comment_change_in_place() {
+    let Some(db) = TestDb::new() else { return };
+    db.execute(CORPUS);
+    let from = db.inspect();
+    let changed = CORPUS
+        .replace(
+            "ALTER TABLE users DISABLE TRIGGER truncated;",
+            "ALTER TABLE users ENABLE ALWAYS TRIGGER truncated;",
+        )
+        .replace("IS 'on truncate'", "IS 'when emptied'");
+    let to = load(&changed);
+    let p = plan(&from, &to);
+    let sql = p.to_sql();
+    assert!(!sql.contains("DROP TRIGGER"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE public.users ENABLE ALWAYS TRIGGER truncated"),
+        "{sql}"
+    );
+    db.connect().apply(&p).expect("apply");
+    let after = db.inspect();
+    same_routines(&to, &after);
 }

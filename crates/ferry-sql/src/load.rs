@@ -1327,6 +1327,12 @@ impl<'d> Loader<'d> {
         loop {
             if p.eat_words(&["owner", "to"]) {
                 p.ident()?;
+            } else if self.kind == DialectKind::Postgres
+                && (p.peek_word("enable") || p.peek_word("disable"))
+            {
+                if !self.alter_table_trigger_state(p, &name)? {
+                    return Ok(false);
+                }
             } else if p.eat_word("add") {
                 if p.peek_word("constraint")
                     || p.peek_words(&["primary", "key"])

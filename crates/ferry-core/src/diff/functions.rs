@@ -81,6 +81,7 @@ mod tests {
             from_table: None,
             old_table: None,
             new_table: None,
+            enabled: TriggerEnabled::Origin,
             comment: None,
         }
     }

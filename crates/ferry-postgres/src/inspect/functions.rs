@@ -5,7 +5,7 @@
 //! Not read: aggregates and window functions (`prokind` `a`, `w`), objects that belong to
 //! an extension, internal triggers (foreign keys' own), and triggers cloned onto partitions.
 
-use ferry_core::{DbError, DbErrorKind, OpaqueStatement, Schema};
+use ferry_core::{DbError, DbErrorKind, OpaqueStatement, Schema, TriggerEnabled};
 use postgres::GenericClient;
 
 use super::{get, not_extension_member, query, SCHEMA_FILTER};
@@ -46,7 +46,7 @@ pub(super) fn read_functions(
     };
     let sql = format!(
         "SELECT t.tgname::text || ' on ' || c.oid::regclass::text, pg_get_triggerdef(t.oid), \
-           obj_description(t.oid, 'pg_trigger') \
+           obj_description(t.oid, 'pg_trigger'), t.tgenabled::text \
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE NOT t.tgisinternal {partition_clone} AND {SCHEMA_FILTER} AND {} AND {} \
@@ -58,6 +58,12 @@ pub(super) fn read_functions(
         let what: String = get(&row, 0)?;
         let def: String = get(&row, 1)?;
         let comment: Option<String> = get(&row, 2)?;
+        let enabled = match get::<String>(&row, 3)?.as_str() {
+            "D" => TriggerEnabled::Disabled,
+            "R" => TriggerEnabled::Replica,
+            "A" => TriggerEnabled::Always,
+            _ => TriggerEnabled::Origin,
+        };
         let mut parsed = parse(&format!("trigger {what}"), &def)?;
         if !parsed.opaque.is_empty() {
             schema.opaque.append(&mut parsed.opaque);
@@ -65,6 +71,7 @@ pub(super) fn read_functions(
         }
         for (key, mut t) in parsed.triggers {
             t.comment = comment.clone();
+            t.enabled = enabled;
             schema.triggers.insert(key, t);
         }
     }

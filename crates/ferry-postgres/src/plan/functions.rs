@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 
 use ferry_core::{
     ArgMode, Change, Deferrable, Function, FunctionBody, QualifiedName, Schema, Step, Trigger,
+    TriggerEnabled,
 };
 
 use super::{comment_sql, literal};
@@ -134,11 +135,7 @@ pub(super) fn plan_functions(
         match c {
             Change::CreateTrigger(t) => {
                 created.insert((t.table.clone(), t.name.clone()));
-                out.create_triggers.push(Step::new(create_trigger_sql(t)));
-                if let Some(text) = &t.comment {
-                    out.create_triggers
-                        .push(Step::new(trigger_comment(t, Some(text))));
-                }
+                out.create_triggers.push(create_trigger_step(t));
             }
             Change::DropTrigger(t) => {
                 dropped.insert((t.table.clone(), t.name.clone()));
@@ -149,21 +146,24 @@ pub(super) fn plan_functions(
                 moved.table = new.table.clone();
                 moved.from_table = new.from_table.clone();
                 moved.comment = new.comment.clone();
+                moved.enabled = new.enabled;
                 let recreated = recreated_functions.contains(&new.function)
                     || dropped_views.contains(&old.table);
                 if &moved == new && !recreated {
-                    out.create_triggers
-                        .push(Step::new(trigger_comment(new, new.comment.as_deref())));
+                    // Only the comment or the enabled state changed.
+                    if old.comment != new.comment {
+                        out.create_triggers
+                            .push(Step::new(trigger_comment(new, new.comment.as_deref())));
+                    }
+                    if old.enabled != new.enabled {
+                        out.create_triggers.push(Step::new(enabled_sql(new)));
+                    }
                     continue;
                 }
                 dropped.insert((old.table.clone(), old.name.clone()));
                 created.insert((new.table.clone(), new.name.clone()));
                 out.drop_triggers.push(Step::new(drop_trigger_sql(old)));
-                out.create_triggers.push(Step::new(create_trigger_sql(new)));
-                if let Some(text) = &new.comment {
-                    out.create_triggers
-                        .push(Step::new(trigger_comment(new, Some(text))));
-                }
+                out.create_triggers.push(create_trigger_step(new));
             }
             _ => {}
         }
@@ -183,11 +183,7 @@ pub(super) fn plan_functions(
         }
         if let Some(new) = to.triggers.get(&(table.clone(), name.clone())) {
             if created.insert((table.clone(), name.clone())) {
-                out.create_triggers.push(Step::new(create_trigger_sql(new)));
-                if let Some(text) = &new.comment {
-                    out.create_triggers
-                        .push(Step::new(trigger_comment(new, Some(text))));
-                }
+                out.create_triggers.push(create_trigger_step(new));
             }
         }
     }
@@ -344,6 +340,26 @@ fn dollar_tag(body: &str) -> String {
         tag = format!("$function{n}$");
     }
     tag
+}
+
+/// `CREATE TRIGGER`, with its comment and `ENABLE | DISABLE` state when not the defaults.
+fn create_trigger_step(t: &Trigger) -> Step {
+    let mut step = Step::new(create_trigger_sql(t));
+    if let Some(text) = &t.comment {
+        step.statements.push(trigger_comment(t, Some(text)));
+    }
+    if t.enabled != TriggerEnabled::Origin {
+        step.statements.push(enabled_sql(t));
+    }
+    step
+}
+
+fn enabled_sql(t: &Trigger) -> String {
+    format!(
+        "ALTER TABLE {} {}",
+        quote_qualified(&t.table),
+        t.enabled.action(&quote_ident(&t.name))
+    )
 }
 
 fn trigger_target(t: &Trigger) -> String {

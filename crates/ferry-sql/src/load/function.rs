@@ -720,6 +720,7 @@ impl Loader<'_> {
             from_table: None,
             old_table: None,
             new_table: None,
+            enabled: TriggerEnabled::Origin,
             comment: None,
         };
         loop {
@@ -786,8 +787,52 @@ impl Loader<'_> {
                 ));
             }
             trigger.comment = old.comment.clone();
+            trigger.enabled = old.enabled;
         }
         self.schema.triggers.insert(key, trigger);
+        Ok(true)
+    }
+
+    /// `ENABLE [REPLICA | ALWAYS] TRIGGER name | ALL | USER` or `DISABLE TRIGGER ...`, an
+    /// action of `ALTER TABLE table`. `Ok(false)`: not such an action (nothing consumed)
+    /// or a trigger ferry does not know (kept opaque).
+    pub(super) fn alter_table_trigger_state(
+        &mut self,
+        p: &mut StmtParser,
+        table: &QualifiedName,
+    ) -> PResult<bool> {
+        let save = p.pos;
+        let state = if p.eat_word("disable") {
+            TriggerEnabled::Disabled
+        } else if p.eat_word("enable") {
+            if p.eat_word("replica") {
+                TriggerEnabled::Replica
+            } else if p.eat_word("always") {
+                TriggerEnabled::Always
+            } else {
+                TriggerEnabled::Origin
+            }
+        } else {
+            return Ok(false);
+        };
+        if !p.eat_word("trigger") {
+            // ENABLE ROW LEVEL SECURITY, ENABLE RULE ...
+            p.pos = save;
+            return Ok(false);
+        }
+        let at = p.here();
+        let all = p.peek_word("all") || p.peek_word("user");
+        let name = p.ident()?;
+        let mut found = false;
+        for ((t, n), trigger) in self.schema.triggers.iter_mut() {
+            if t == table && (all || *n == name) {
+                trigger.enabled = state;
+                found = true;
+            }
+        }
+        if !found && !all {
+            return Err(p.error_at(at, &format!("trigger {name} on {table} does not exist")));
+        }
         Ok(true)
     }
 
