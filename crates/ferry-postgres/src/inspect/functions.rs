@@ -5,7 +5,7 @@
 //! Not read: aggregates and window functions (`prokind` `a`, `w`), objects that belong to
 //! an extension, internal triggers (foreign keys' own), and triggers cloned onto partitions.
 
-use ferry_core::{DbError, DbErrorKind, OpaqueStatement, Schema, TriggerEnabled};
+use ferry_core::{DbError, OpaqueStatement, Schema, TriggerEnabled};
 use postgres::GenericClient;
 
 use super::{get, not_extension_member, query, SCHEMA_FILTER};
@@ -28,7 +28,7 @@ pub(super) fn read_functions(
         let what: String = get(&row, 0)?;
         let def: String = get(&row, 1)?;
         let comment: Option<String> = get(&row, 2)?;
-        let mut parsed = parse(&format!("function {what}"), &def)?;
+        let mut parsed = parse(&format!("function {what}"), &def);
         if !parsed.opaque.is_empty() {
             schema.opaque.append(&mut parsed.opaque);
             continue;
@@ -64,7 +64,7 @@ pub(super) fn read_functions(
             "A" => TriggerEnabled::Always,
             _ => TriggerEnabled::Origin,
         };
-        let mut parsed = parse(&format!("trigger {what}"), &def)?;
+        let mut parsed = parse(&format!("trigger {what}"), &def);
         if !parsed.opaque.is_empty() {
             schema.opaque.append(&mut parsed.opaque);
             continue;
@@ -78,19 +78,24 @@ pub(super) fn read_functions(
     Ok(())
 }
 
-/// One definition through the loader; an error names the object.
-fn parse(what: &str, def: &str) -> Result<Schema, DbError> {
-    let mut schema = ferry_sql::load_str(def, what, &POSTGRES).map_err(|e| {
-        DbError::new(
-            DbErrorKind::Inspect,
-            format!("cannot read the definition of {what}: {e}\n{def}"),
-        )
-    })?;
-    for op in &mut schema.opaque {
-        *op = OpaqueStatement {
-            sql: op.sql.clone(),
-            origin: format!("database ({what})"),
-        };
+/// One definition through the loader. A definition the loader cannot read does not stop
+/// the inspection: it is kept as an opaque statement whose origin names the object and the
+/// problem, and reported like any statement ferry does not model.
+fn parse(what: &str, def: &str) -> Schema {
+    match ferry_sql::load_str(def, what, &POSTGRES) {
+        Ok(mut schema) => {
+            for op in &mut schema.opaque {
+                op.origin = format!("database ({what})");
+            }
+            schema
+        }
+        Err(e) => {
+            let mut schema = Schema::default();
+            schema.opaque.push(OpaqueStatement {
+                sql: def.to_string(),
+                origin: format!("database ({what}, not understood: {e})"),
+            });
+            schema
+        }
     }
-    Ok(schema)
 }
