@@ -146,12 +146,7 @@ fn push_run_change_and_pull() {
     let drop_fn = sql.find("DROP FUNCTION public.new_code()").expect(&sql);
     assert!(drop_col < drop_fn, "{sql}");
     ok(run(&[
-        "push",
-        "--url",
-        &db.url,
-        "--schema",
-        &file4,
-        "--force",
+        "push", "--url", &db.url, "--schema", &file4, "--force",
     ]));
     assert_eq!(
         one(

@@ -174,7 +174,10 @@ fn sql_standard_bodies() {
     // replacement is harmless.
     let again = plan(&after, &to);
     let text = again.to_sql();
-    assert!(text.contains("CREATE OR REPLACE FUNCTION public.loose"), "{text}");
+    assert!(
+        text.contains("CREATE OR REPLACE FUNCTION public.loose"),
+        "{text}"
+    );
     assert!(!text.contains("public.inc"), "{text}");
     db.connect().apply(&again).expect("apply again");
 }

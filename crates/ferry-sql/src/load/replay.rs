@@ -1399,8 +1399,7 @@ impl Loader<'_> {
             p.ident()?;
             return Ok(true);
         }
-        if self.kind == DialectKind::Postgres && (p.peek_word("enable") || p.peek_word("disable"))
-        {
+        if self.kind == DialectKind::Postgres && (p.peek_word("enable") || p.peek_word("disable")) {
             return self.alter_table_trigger_state(p, table);
         }
         if p.eat_word("add") {
