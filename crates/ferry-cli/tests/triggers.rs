@@ -118,11 +118,11 @@ fn triggers_fire_change_and_round_trip() {
         "1"
     );
 
-    // Dropping a trigger.
+    // Dropping a trigger, and disabling another (kept through the pull below).
     let without = SCHEMA.replace(
         "CREATE TRIGGER log_users AFTER INSERT OR DELETE ON users\n  FOR EACH ROW EXECUTE FUNCTION log_change('users');\n",
         "",
-    );
+    ) + "ALTER TABLE users DISABLE TRIGGER touch;\n";
     let file4 = write_file(dir.path(), "four/schema.sql", &without);
     ok(run(&["push", "--url", &db.url, "--schema", &file4]));
     assert_eq!(
@@ -139,6 +139,16 @@ fn triggers_fire_change_and_round_trip() {
         ),
         "counts renames"
     );
+
+    assert_eq!(
+        one(
+            &db,
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'touch'"
+        ),
+        "D"
+    );
+    db.execute("UPDATE users SET name = 'Off'").unwrap();
+    assert_eq!(one(&db, "SELECT changes FROM users"), "3");
 
     // Pull into an empty database.
     let pulled = dir.path().join("pulled").display().to_string();
