@@ -328,3 +328,24 @@ fn replayed_drops_and_renames() {
     .unwrap();
     assert!(s.triggers.is_empty());
 }
+
+#[test]
+fn replayed_statements_on_unknown_functions_stay_opaque() {
+    // An extension's function, say: ferry does not know it, the server does.
+    let s = ferry_sql::replay(
+        [(
+            "m.sql",
+            "CREATE EXTENSION pgcrypto;\n\
+             COMMENT ON FUNCTION gen_random_uuid() IS 'x';\n\
+             DROP FUNCTION IF EXISTS nothing(int);\n\
+             DROP FUNCTION digest(text, text);\n",
+        )],
+        &Plain,
+    )
+    .unwrap();
+    let origins: Vec<&str> = s.opaque.iter().map(|o| o.origin.as_str()).collect();
+    assert_eq!(origins, ["m.sql:1", "m.sql:2", "m.sql:4"]);
+    // Declared schema files are strict: a comment on nothing is a mistake.
+    let err = load_str("COMMENT ON FUNCTION f(int) IS 'x';", "s.sql", &Plain).unwrap_err();
+    assert!(err.message.contains("unknown function"), "{err}");
+}

@@ -528,7 +528,8 @@ impl Loader<'_> {
                 f.comment = text;
                 Ok(true)
             }
-            None if self.replay && self.opaque_objects.contains(&name) => Ok(false),
+            // In a migration, the function may come from an extension: kept opaque.
+            None if self.replay => Ok(false),
             None => Err(p.error_at(at, &format!("COMMENT ON unknown function {name}"))),
         }
     }
@@ -558,7 +559,7 @@ impl Loader<'_> {
         };
         p.expect_end()?;
         let Some(id) = id else {
-            if self.replay && self.opaque_objects.contains(&name) {
+            if self.replay {
                 return Ok(false);
             }
             return Err(p.error_at(at, &format!("function {name} does not exist")));
@@ -643,11 +644,10 @@ impl Loader<'_> {
                     self.schema.triggers.retain(|_, t| t.function != name);
                     self.schema.functions.remove(&id);
                 }
-                None if self.opaque_objects.contains(&name) => keep_opaque = true,
                 None if if_exists => {}
-                None => {
-                    return Err(p.error_at(at, &format!("function {name} does not exist")));
-                }
+                // Functions also come from extensions and other statements ferry keeps
+                // opaque: an unknown one is kept opaque (and reported), not an error.
+                None => keep_opaque = true,
             }
             if !p.eat(&Token::Comma) {
                 break;
