@@ -327,12 +327,12 @@ fn statements_not_modelled_yet_are_reported() {
     let schema = write_file(
         dir.path(),
         "s.sql",
-        "CREATE TABLE t (id int);\nCREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+        "CREATE TABLE t (id int);\nCREATE AGGREGATE my_sum (int) (sfunc = int4pl, stype = int);\n",
     );
     let out = run(&["push", "--url", &db.url, "--schema", &schema]);
     assert_eq!(out.code, 0, "{out}");
     assert!(
-        out.stderr.contains("s.sql:2") && out.stderr.contains("CREATE FUNCTION"),
+        out.stderr.contains("s.sql:2") && out.stderr.contains("CREATE AGGREGATE"),
         "{out}"
     );
 }

@@ -6,7 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::function::{Function, Trigger};
 use crate::model::*;
+
+mod functions;
 
 /// One difference between two schemas. Dialect planners order and render these.
 // Changes are few and short-lived; boxing the table variants would only add noise.
@@ -37,6 +40,22 @@ pub enum Change {
     AlterView {
         from: View,
         to: View,
+    },
+    CreateFunction(Function),
+    DropFunction(Function),
+    /// Same identity (name and input types), different definition; the planner decides
+    /// between `CREATE OR REPLACE`, `COMMENT ON` and drop + create.
+    AlterFunction {
+        from: Function,
+        to: Function,
+    },
+    CreateTrigger(Trigger),
+    /// Carries the trigger under its old table name.
+    DropTrigger(Trigger),
+    /// `from` is under the old table name, `to` under the new one.
+    AlterTrigger {
+        from: Trigger,
+        to: Trigger,
     },
     CreateDomain(Domain),
     DropDomain(Domain),
@@ -530,6 +549,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
             changes.push(Change::DropView(v.clone()));
         }
     }
+    functions::diff_functions(from, to, renames, &mut changes);
     for (name, s) in &from.sequences {
         if !to.sequences.contains_key(name) {
             changes.push(Change::DropSequence(s.clone()));

@@ -5,6 +5,7 @@ pub mod backup;
 pub mod canonical;
 pub mod dialect;
 pub mod diff;
+pub mod function;
 pub mod history;
 pub mod model;
 pub mod plan;
@@ -16,6 +17,7 @@ pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, Implicit
 pub use diff::{
     diff, find_ambiguities, Ambiguity, Change, GrantObject, Renames, TableChange, TableDiff,
 };
+pub use function::*;
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};
 pub use model::*;
 pub use plan::{Hazard, HazardKind, Plan, Step};

@@ -47,6 +47,10 @@ pub struct Schema {
     pub namespace_grants: BTreeMap<String, Grants>,
     /// Domains (PostgreSQL).
     pub domains: BTreeMap<QualifiedName, Domain>,
+    /// Functions and procedures (PostgreSQL), by name and input argument types.
+    pub functions: BTreeMap<crate::function::FunctionId, crate::function::Function>,
+    /// Triggers (PostgreSQL), by (table or view, trigger name).
+    pub triggers: BTreeMap<(QualifiedName, String), crate::function::Trigger>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.

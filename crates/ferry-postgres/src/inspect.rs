@@ -15,6 +15,7 @@ use crate::dialect::quote_ident;
 
 mod domains;
 mod grants;
+mod functions;
 
 /// Schemas that are never user schema: system ones and ferry's own bookkeeping.
 const SCHEMA_FILTER: &str =
@@ -58,6 +59,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
         schema.tables.insert(table.name.clone(), table);
     }
     grants::read_grants(client, &mut schema)?;
+    functions::read_functions(client, version, &mut schema)?;
     // Keys, outputs and references, computed the way loading computes them.
     ferry_sql::resolve_views(&mut schema);
     Ok(schema)

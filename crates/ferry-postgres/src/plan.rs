@@ -68,9 +68,13 @@ pub(crate) fn render_statements(plan: &Plan) -> String {
 #[derive(Default)]
 struct Phases {
     schemas: Vec<Step>,
+    /// Dropped and re-created triggers; see `functions.rs`.
+    drop_triggers: Vec<Step>,
     /// Views in the way of a change, and dropped views; see `views.rs`.
     drop_views: Vec<Step>,
     types: Vec<Step>,
+    /// Created, replaced and re-created functions; see `functions.rs`.
+    functions: Vec<Step>,
     drop_identities: Vec<Step>,
     sequences: Vec<Step>,
     /// Created, altered and rebuilt domains; see `domains.rs`.
@@ -89,11 +93,15 @@ struct Phases {
     add_foreign_keys: Vec<Step>,
     comments: Vec<Step>,
     sequence_owners: Vec<Step>,
+    /// Functions whose signature uses a table's row type.
+    late_functions: Vec<Step>,
     /// Created, re-created and replaced views, after every table change they may read.
     create_views: Vec<Step>,
+    create_triggers: Vec<Step>,
     /// GRANT and REVOKE, once every object they name exists; see `grants.rs`.
     grants: Vec<Step>,
     drop_tables: Vec<Step>,
+    drop_functions: Vec<Step>,
     drop_domains: Vec<Step>,
     drop_sequences: Vec<Step>,
     drop_types: Vec<Step>,
@@ -104,8 +112,10 @@ impl Phases {
     fn into_steps(self) -> Vec<Step> {
         [
             self.schemas,
+            self.drop_triggers,
             self.drop_views,
             self.types,
+            self.functions,
             self.drop_identities,
             self.sequences,
             self.domains,
@@ -122,9 +132,12 @@ impl Phases {
             self.add_foreign_keys,
             self.comments,
             self.sequence_owners,
+            self.late_functions,
             self.create_views,
+            self.create_triggers,
             self.grants,
             self.drop_tables,
+            self.drop_functions,
             self.drop_domains,
             self.drop_sequences,
             self.drop_types,
@@ -444,6 +457,13 @@ impl<'a> Planner<'a> {
                 Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
                 Change::Grants { .. } => {}
                 Change::CreateDomain(_) | Change::DropDomain(_) | Change::AlterDomain { .. } => {}
+                // Planned together in `functions.rs`.
+                Change::CreateFunction(_)
+                | Change::DropFunction(_)
+                | Change::AlterFunction { .. }
+                | Change::CreateTrigger(_)
+                | Change::DropTrigger(_)
+                | Change::AlterTrigger { .. } => {}
             }
         }
         self.plan_domains()?;
@@ -459,6 +479,13 @@ impl<'a> Planner<'a> {
         self.phases.drop_views = drop_views;
         self.phases.create_views = create_views;
         self.phases.grants = grants::plan_grants(self.to, self.changes);
+        let f =
+            functions::plan_functions(self.from, self.to, self.changes, &self.phases.drop_views);
+        self.phases.drop_triggers = f.drop_triggers;
+        self.phases.functions = f.functions;
+        self.phases.late_functions = f.late_functions;
+        self.phases.create_triggers = f.create_triggers;
+        self.phases.drop_functions = f.drop_functions;
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -2933,6 +2960,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
 mod domains;
 mod grants;
 mod partitions;
+mod functions;
 mod views;
 
 #[cfg(test)]

@@ -967,28 +967,23 @@ CREATE TABLE app.purchases (
   note varchar(200)
 );
 CREATE INDEX purchases_user_id_idx ON app.purchases (user_id);
+CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- a statement separator inside the body: ;
+  NEW.note := coalesce(NEW.note, '');
+  RETURN NEW;
+END;
+$$;
 "#;
 
 #[test]
 fn hand_written_migrations_replay_to_the_expected_schema() {
-    let mut after = match replayed(PROJECT_MIGRATIONS) {
+    let after = match replayed(PROJECT_MIGRATIONS) {
         Ok(s) => s,
         Err(e) => panic!("replay failed: {e}"),
     };
-    // The function is kept, with where it came from; the DO block and data are not.
-    let opaque: Vec<(&str, &str)> = after
-        .opaque
-        .iter()
-        .map(|o| (o.origin.as_str(), o.sql.lines().next().unwrap_or("")))
-        .collect();
-    assert_eq!(
-        opaque,
-        vec![(
-            "migrations/002_orders/up.sql:10",
-            "CREATE OR REPLACE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$"
-        )]
-    );
-    after.opaque.clear();
+    // The function is modelled; the DO block and data are not schema.
+    assert!(after.opaque.is_empty(), "{:#?}", after.opaque);
     assert_same(
         &load(PROJECT_SCHEMA, "schema.sql"),
         &after,

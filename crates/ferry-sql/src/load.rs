@@ -13,6 +13,7 @@ use crate::split::{split_statements, Comment, SqlStatement, Tok};
 mod domain;
 mod grant;
 mod partition;
+mod function;
 mod replay;
 mod view;
 
@@ -244,6 +245,16 @@ impl<'d> Loader<'d> {
             if self.kind == DialectKind::Postgres && p.eat_word("domain") {
                 return self.create_domain(p);
             }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("function") || p.peek_word("procedure"))
+            {
+                return self.create_function(p, or_replace);
+            }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("trigger") || p.peek_words(&["constraint", "trigger"]))
+            {
+                return self.create_trigger(p, or_replace);
+            }
             if p.peek_word("table")
                 || p.peek_words(&["temp", "table"])
                 || p.peek_words(&["temporary", "table"])
@@ -320,6 +331,14 @@ impl<'d> Loader<'d> {
             }
             if self.kind == DialectKind::Postgres && p.eat_word("domain") {
                 return self.alter_domain(p);
+            }
+            if self.kind == DialectKind::Postgres
+                && (p.peek_word("function") || p.peek_word("procedure") || p.peek_word("routine"))
+            {
+                return self.alter_routine(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("trigger") {
+                return self.alter_trigger(p);
             }
             if p.eat_word("type") || p.eat_word("schema") || p.eat_word("index") {
                 // OWNER TO and similar: ownership is not part of the schema ferry manages.
@@ -1359,6 +1378,12 @@ impl<'d> Loader<'d> {
                 self.attach_partition(p, &name)?;
             } else if self.kind == DialectKind::Postgres && p.eat_word("detach") {
                 self.detach_partition(p, &name)?;
+            } else if self.kind == DialectKind::Postgres
+                && (p.peek_word("enable") || p.peek_word("disable"))
+            {
+                if !self.alter_table_trigger_state(p, &name)? {
+                    return Ok(false);
+                }
             } else if p.eat_word("add") {
                 if p.peek_word("constraint")
                     || p.peek_words(&["primary", "key"])
@@ -1455,6 +1480,13 @@ impl<'d> Loader<'d> {
         }
         if self.kind == DialectKind::Postgres && p.peek_word("domain") {
             return self.comment_on_domain(p);
+        }
+        if self.kind == DialectKind::Postgres
+            && ["function", "procedure", "routine", "trigger"]
+                .iter()
+                .any(|w| p.peek_word(w))
+        {
+            return self.comment_on_routine(p);
         }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");

@@ -71,6 +71,23 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
                     d.name
                 )))
             }
+            // The SQLite loader keeps these opaque too (SQLite triggers are not modelled).
+            Change::CreateFunction(f)
+            | Change::DropFunction(f)
+            | Change::AlterFunction { to: f, .. } => {
+                return Err(PlanError(format!(
+                    "SQLite has no functions: cannot create, change or drop {}",
+                    f.name
+                )))
+            }
+            Change::CreateTrigger(t)
+            | Change::DropTrigger(t)
+            | Change::AlterTrigger { to: t, .. } => {
+                return Err(PlanError(format!(
+                    "ferry does not manage SQLite triggers yet: cannot create, change or drop {}",
+                    t.name
+                )))
+            }
         }
     }
     alters.extend(unreported_layout_changes(from, to, changes));

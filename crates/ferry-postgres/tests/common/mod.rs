@@ -215,6 +215,18 @@ pub fn assert_same(expected: &Schema, actual: &Schema, context: &str) {
             report += &format!("unexpected view {name}\n");
         }
     }
+    if expected.functions != actual.functions {
+        report += &format!(
+            "functions:\n{:#?}\nvs\n{:#?}\n",
+            expected.functions, actual.functions
+        );
+    }
+    if expected.triggers != actual.triggers {
+        report += &format!(
+            "triggers:\n{:#?}\nvs\n{:#?}\n",
+            expected.triggers, actual.triggers
+        );
+    }
     if expected.opaque != actual.opaque {
         report += &format!("opaque: {:#?} vs {:#?}\n", expected.opaque, actual.opaque);
     }

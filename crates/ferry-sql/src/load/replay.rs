@@ -558,7 +558,12 @@ impl Loader<'_> {
             }
             return Ok(!keep_opaque);
         }
-        // Functions, triggers, domains, extensions ...: not modelled.
+        if self.kind == DialectKind::Postgres {
+            if let Some(handled) = self.replay_drop_routine(p)? {
+                return Ok(handled);
+            }
+        }
+        // Domains, extensions ...: not modelled.
         Ok(false)
     }
 
@@ -674,6 +679,7 @@ impl Loader<'_> {
         for partition in &partitions {
             self.remove_table(partition);
         }
+        self.forget_triggers(name);
         for relation in table_relations(&table) {
             self.forget_relation(&name.schema, &relation);
         }
@@ -940,7 +946,8 @@ impl Loader<'_> {
                 .first()
                 .map(|t| format!("table {t}"))
                 .or_else(|| sequences.first().map(|s| format!("sequence {s}")))
-                .or_else(|| enums.first().map(|e| format!("type {e}")));
+                .or_else(|| enums.first().map(|e| format!("type {e}")))
+                .or_else(|| self.first_function_in(ns));
             if let Some(what) = first {
                 return Err(p.error_at(
                     at,
@@ -966,6 +973,7 @@ impl Loader<'_> {
             self.drop_enum(p, at, &e, Behavior::Cascade)?;
         }
         self.drop_namespace_domains(p, at, ns, behavior)?;
+        self.forget_functions_in(ns);
         self.schema.namespaces.remove(ns);
         Ok(())
     }
@@ -1100,6 +1108,7 @@ impl Loader<'_> {
         let Some(mut table) = self.schema.tables.remove(old) else {
             return;
         };
+        self.move_triggers(old, &new);
         for relation in table_relations(&table) {
             self.forget_relation(&old.schema, &relation);
         }
@@ -1429,6 +1438,9 @@ impl Loader<'_> {
         if p.eat_word("detach") {
             self.detach_partition(p, table)?;
             return Ok(true);
+        }
+        if self.kind == DialectKind::Postgres && (p.peek_word("enable") || p.peek_word("disable")) {
+            return self.alter_table_trigger_state(p, table);
         }
         if p.eat_word("add") {
             if p.peek_word("constraint")
@@ -2295,6 +2307,7 @@ impl Loader<'_> {
             self.move_enum(&e, moved);
         }
         self.move_namespace_domains(&name, &new);
+        self.move_functions_in(&name, &new);
         Ok(true)
     }
 }

@@ -149,6 +149,7 @@ impl Loader<'_> {
             self.relation_names
                 .insert((new_name.schema.clone(), new_name.name.clone()));
             view.name = new_name.clone();
+            self.move_triggers(&name, &new_name);
             self.schema.views.insert(new_name, view);
             return Ok(true);
         }
@@ -206,6 +207,7 @@ impl Loader<'_> {
 
     pub(super) fn remove_view(&mut self, name: &QualifiedName) {
         if let Some(v) = self.schema.views.remove(name) {
+            self.forget_triggers(name);
             self.relation_names
                 .remove(&(name.schema.clone(), name.name.clone()));
             for idx in v.indexes {
