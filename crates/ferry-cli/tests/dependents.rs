@@ -1,0 +1,142 @@
+//! Changes under dependent objects, through generate + migrate + rollback on real
+//! PostgreSQL, with rows in the tables: a column type change under a view and a function,
+//! and an enum value removed while a view reads the column.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn ok(out: Output) -> Output {
+    assert!(out.success(), "{out}");
+    out
+}
+
+fn project(url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "ferry.toml",
+        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
+    );
+    dir
+}
+
+/// The database equals the schema files.
+fn matches_schema(db: &PgDb, dir: &Path) {
+    let out = run(&[
+        "diff",
+        "--from",
+        &db.url,
+        "--to",
+        &dir.join("schema").display().to_string(),
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 0, "database vs schema:\n{out}");
+}
+
+const SCORES: &str = r#"
+CREATE TABLE players (id int PRIMARY KEY, name text NOT NULL, score numeric(5,2) NOT NULL);
+CREATE VIEW leaders AS SELECT name, score FROM players WHERE score > 10;
+CREATE VIEW top_leader AS SELECT name FROM leaders ORDER BY score DESC LIMIT 1;
+CREATE FUNCTION doubled(p players) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT p.score * 2 $$;
+CREATE FUNCTION total_score() RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN (SELECT sum(score) FROM players);
+END
+$$;
+"#;
+
+#[test]
+fn column_type_change_under_a_view_and_a_function() {
+    let db = PgDb::new();
+    let p = project(&db.url);
+    let dir = p.path();
+    write_file(dir, "schema/s.sql", SCORES);
+    ok(run_in(dir, &["generate", "init", "--version", "1"]));
+    ok(run_in(dir, &["migrate"]));
+    db.execute("INSERT INTO players VALUES (1, 'Ada', 999.25), (2, 'Bob', 5.5)")
+        .unwrap();
+
+    write_file(
+        dir,
+        "schema/s.sql",
+        &SCORES.replace("score numeric(5,2)", "score numeric(9,3)"),
+    );
+    ok(run_in(dir, &["generate", "widen", "--version", "2"]));
+    ok(run_in(dir, &["migrate"]));
+    matches_schema(&db, dir);
+    db.execute("INSERT INTO players VALUES (3, 'Cy', 123456.125)")
+        .unwrap();
+    assert_eq!(
+        db.query_strings(
+            "SELECT (SELECT name FROM top_leader), total_score()::text, \
+             (SELECT doubled(p)::text FROM players p WHERE id = 1)"
+        ),
+        vec![vec![
+            Some("Cy".into()),
+            Some("124460.875".into()),
+            Some("1998.500".into())
+        ]]
+    );
+
+    // Back down: the new row no longer fits numeric(5,2), so it goes first.
+    db.execute("DELETE FROM players WHERE id = 3").unwrap();
+    ok(run_in(dir, &["rollback", "--force"]));
+    assert_eq!(
+        db.query_strings("SELECT name, score::text FROM leaders ORDER BY name"),
+        vec![vec![Some("Ada".into()), Some("999.25".into())]]
+    );
+}
+
+const MOODS: &str = r#"
+CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ecstatic');
+CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL, mood mood NOT NULL DEFAULT 'ok');
+CREATE VIEW cheerful AS SELECT name, mood FROM people WHERE mood <> 'sad';
+"#;
+
+#[test]
+fn enum_value_removed_under_a_view() {
+    let db = PgDb::new();
+    let p = project(&db.url);
+    let dir = p.path();
+    write_file(dir, "schema/s.sql", MOODS);
+    ok(run_in(dir, &["generate", "init", "--version", "1"]));
+    ok(run_in(dir, &["migrate"]));
+    db.execute(
+        "INSERT INTO people VALUES (1, 'Ada', 'happy'), (2, 'Bob', 'sad'), (3, 'Cy', DEFAULT)",
+    )
+    .unwrap();
+
+    write_file(dir, "schema/s.sql", &MOODS.replace(", 'ecstatic'", ""));
+    ok(run_in(dir, &["generate", "calmer", "--version", "2"]));
+    let up = std::fs::read_to_string(dir.join("migrations/2_calmer/up.sql")).unwrap();
+    assert!(up.contains("DROP VIEW public.cheerful"), "{up}");
+    ok(run_in(dir, &["migrate"]));
+    matches_schema(&db, dir);
+    assert_eq!(
+        db.query_strings("SELECT name, mood::text FROM cheerful ORDER BY name"),
+        vec![
+            vec![Some("Ada".into()), Some("happy".into())],
+            vec![Some("Cy".into()), Some("ok".into())]
+        ]
+    );
+    assert_eq!(
+        db.query_strings(
+            "SELECT string_agg(enumlabel, ',' ORDER BY enumsortorder) FROM pg_enum \
+             WHERE enumtypid = 'public.mood'::regtype"
+        ),
+        vec![vec![Some("sad,ok,happy".into())]]
+    );
+    // A row holding the removed value makes the conversion fail, and nothing is applied.
+    ok(run_in(dir, &["rollback", "--force"]));
+    db.execute("INSERT INTO people VALUES (4, 'Dee', 'ecstatic')")
+        .unwrap();
+    let out = run_in(dir, &["migrate"]);
+    assert_eq!(out.code, 7, "{out}");
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM people"),
+        vec![vec![Some("4".into())]]
+    );
+}
