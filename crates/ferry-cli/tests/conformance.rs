@@ -205,11 +205,7 @@ enum Feature {
     Function,
     Procedure,
     Trigger,
-    Policy,
-    RowLevelSecurity,
     Domain,
-    Extension,
-    CompositeType,
     Partition,
     Privilege,
     Rule,
@@ -227,11 +223,7 @@ impl Feature {
             Feature::Function => "functions",
             Feature::Procedure => "procedures",
             Feature::Trigger => "triggers",
-            Feature::Policy => "policies",
-            Feature::RowLevelSecurity => "row level security",
             Feature::Domain => "domains",
-            Feature::Extension => "extensions",
-            Feature::CompositeType => "composite types",
             Feature::Partition => "partitions",
             Feature::Privilege => "privileges",
             Feature::Rule => "rules",
@@ -338,35 +330,18 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
                     .is_some_and(|w| w == kind)
             })
     };
-    // `CREATE TYPE name AS (` : a composite type (enums are `AS ENUM`).
-    let composite = t.iter().enumerate().any(|(i, w)| {
-        w == "CREATE"
-            && t.get(i + 1).is_some_and(|w| w == "TYPE")
-            && t[i + 2..]
-                .iter()
-                .take(5)
-                .position(|w| w == "AS")
-                .is_some_and(|p| t.get(i + 3 + p).is_some_and(|w| w == "("))
-    });
     // `CREATE TABLE t (LIKE other …)`: LIKE opening a table element, not inside an expression.
     let like = t
         .windows(2)
         .any(|w| (w[0] == "(" || w[0] == ",") && w[1] == "LIKE");
-    let checks: [(bool, Feature); 17] = [
+    let checks: [(bool, Feature); 13] = [
         (has(&["MATERIALIZED", "VIEW"]), Feature::MaterializedView),
         (creates("VIEW"), Feature::View),
-        // Triggers and policies before functions: a trigger's case also creates its function.
+        // Triggers before functions: a trigger's case also creates its function.
         (creates("TRIGGER"), Feature::Trigger),
-        (creates("POLICY"), Feature::Policy),
         (creates("FUNCTION"), Feature::Function),
         (creates("PROCEDURE"), Feature::Procedure),
-        (
-            has(&["ROW", "LEVEL", "SECURITY"]),
-            Feature::RowLevelSecurity,
-        ),
         (creates("DOMAIN"), Feature::Domain),
-        (creates("EXTENSION"), Feature::Extension),
-        (composite, Feature::CompositeType),
         (
             has(&["PARTITION", "BY"]) || has(&["PARTITION", "OF"]) || has(&["ATTACH", "PARTITION"]),
             Feature::Partition,
@@ -1383,6 +1358,15 @@ mod classifier {
     }
 
     #[test]
+    fn policies_extensions_and_composite_types_are_in_scope() {
+        let run = |sql: &str| classify(&case("", sql), PG15);
+        assert_eq!(run("ALTER TABLE t ENABLE ROW LEVEL SECURITY"), None);
+        assert_eq!(run("CREATE POLICY p ON t USING (true)"), None);
+        assert_eq!(run("CREATE EXTENSION citext"), None);
+        assert_eq!(run("CREATE TYPE s.c AS (a int)"), None);
+    }
+
+    #[test]
     fn later_objects_are_out_of_scope() {
         let skip = |sql: &str| classify(&case("", sql), PG15);
         let out = |f| Some(Skip::OutOfScope(f));
@@ -1402,16 +1386,7 @@ mod classifier {
             skip("CREATE CONSTRAINT TRIGGER t AFTER INSERT ON x"),
             out(Feature::Trigger)
         );
-        assert_eq!(
-            skip("ALTER TABLE t ENABLE ROW LEVEL SECURITY"),
-            out(Feature::RowLevelSecurity)
-        );
         assert_eq!(skip("CREATE DOMAIN d AS int"), out(Feature::Domain));
-        assert_eq!(skip("CREATE EXTENSION citext"), out(Feature::Extension));
-        assert_eq!(
-            skip("CREATE TYPE s.c AS (a int)"),
-            out(Feature::CompositeType)
-        );
         assert_eq!(
             skip("CREATE TABLE m (a int) PARTITION BY RANGE (a)"),
             out(Feature::Partition)

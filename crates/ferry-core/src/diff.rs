@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::*;
 
+mod security;
+
 /// One difference between two schemas. Dialect planners order and render these.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
@@ -35,6 +37,41 @@ pub enum Change {
     AlterView {
         from: View,
         to: View,
+    },
+    CreateExtension(Extension),
+    DropExtension(Extension),
+    /// Schema or comment changed.
+    AlterExtension {
+        from: Extension,
+        to: Extension,
+    },
+    CreateCompositeType(CompositeType),
+    DropCompositeType(CompositeType),
+    AlterCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    /// `ENABLE`/`DISABLE` and `FORCE`/`NO FORCE ROW LEVEL SECURITY` on a table (new name);
+    /// `None`: unchanged.
+    SetRowSecurity {
+        table: QualifiedName,
+        enable: Option<bool>,
+        force: Option<bool>,
+    },
+    /// A policy of a table (under its new name).
+    CreatePolicy {
+        table: QualifiedName,
+        policy: Policy,
+    },
+    /// A policy of a table that stays (under its old name); a dropped table's go with it.
+    DropPolicy {
+        table: QualifiedName,
+        policy: Policy,
+    },
+    AlterPolicy {
+        table: QualifiedName,
+        from: Policy,
+        to: Policy,
     },
 }
 
@@ -350,6 +387,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
         changes.push(Change::CreateNamespace(ns.clone()));
     }
 
+    security::diff_types_and_extensions(from, to, &mut changes);
     for (name, e) in &to.enums {
         match from.enums.get(name) {
             None => changes.push(Change::CreateEnum(e.clone())),
@@ -408,6 +446,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
             changes.push(Change::DropView(v.clone()));
         }
     }
+    security::diff_policies(from, to, renames, &mut changes);
     for (name, s) in &from.sequences {
         if !to.sequences.contains_key(name) {
             changes.push(Change::DropSequence(s.clone()));

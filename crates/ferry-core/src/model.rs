@@ -8,6 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod security;
+pub use security::*;
+
 /// A schema-qualified object name. SQLite uses the schema `main`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct QualifiedName {
@@ -40,6 +43,10 @@ pub struct Schema {
     pub tables: BTreeMap<QualifiedName, Table>,
     /// Views and materialized views (PostgreSQL).
     pub views: BTreeMap<QualifiedName, View>,
+    /// Extensions by name (PostgreSQL; `plpgsql` is never listed).
+    pub extensions: BTreeMap<String, Extension>,
+    /// Composite types (PostgreSQL `CREATE TYPE name AS (...)`).
+    pub composite_types: BTreeMap<QualifiedName, CompositeType>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
@@ -90,6 +97,12 @@ pub struct Table {
     pub without_rowid: bool,
     /// SQLite `STRICT`.
     pub strict: bool,
+    /// PostgreSQL `ENABLE ROW LEVEL SECURITY`.
+    pub row_security: bool,
+    /// PostgreSQL `FORCE ROW LEVEL SECURITY`.
+    pub force_row_security: bool,
+    /// Row level security policies, sorted by name.
+    pub policies: Vec<Policy>,
 }
 
 impl Table {
@@ -105,6 +118,9 @@ impl Table {
             comment: None,
             without_rowid: false,
             strict: false,
+            row_security: false,
+            force_row_security: false,
+            policies: Vec::new(),
         }
     }
 

@@ -67,10 +67,14 @@ pub(crate) fn render_statements(plan: &Plan) -> String {
 /// Steps grouped by phase; the plan is their concatenation in declaration order.
 #[derive(Default)]
 struct Phases {
+    /// Policies in the way of a change, and dropped policies; see `security.rs`.
+    drop_policies: Vec<Step>,
     schemas: Vec<Step>,
+    extensions: Vec<Step>,
     /// Views in the way of a change, and dropped views; see `views.rs`.
     drop_views: Vec<Step>,
     types: Vec<Step>,
+    composite_types: Vec<Step>,
     drop_identities: Vec<Step>,
     sequences: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
@@ -89,18 +93,25 @@ struct Phases {
     sequence_owners: Vec<Step>,
     /// Created, re-created and replaced views, after every table change they may read.
     create_views: Vec<Step>,
+    /// Row level security switches and policies, after everything they may read.
+    policies: Vec<Step>,
     drop_tables: Vec<Step>,
     drop_sequences: Vec<Step>,
+    drop_composite_types: Vec<Step>,
     drop_types: Vec<Step>,
+    drop_extensions: Vec<Step>,
     drop_schemas: Vec<Step>,
 }
 
 impl Phases {
     fn into_steps(self) -> Vec<Step> {
         [
+            self.drop_policies,
             self.schemas,
+            self.extensions,
             self.drop_views,
             self.types,
+            self.composite_types,
             self.drop_identities,
             self.sequences,
             self.drop_foreign_keys,
@@ -117,9 +128,12 @@ impl Phases {
             self.comments,
             self.sequence_owners,
             self.create_views,
+            self.policies,
             self.drop_tables,
             self.drop_sequences,
+            self.drop_composite_types,
             self.drop_types,
+            self.drop_extensions,
             self.drop_schemas,
         ]
         .into_iter()
@@ -433,6 +447,17 @@ impl<'a> Planner<'a> {
                 Change::CreateTable(_) | Change::DropTable(_) | Change::AlterTable(_) => {}
                 // Planned together below: their order depends on each other and on tables.
                 Change::CreateView(_) | Change::DropView(_) | Change::AlterView { .. } => {}
+                // Planned together below (security.rs).
+                Change::CreateExtension(_)
+                | Change::DropExtension(_)
+                | Change::AlterExtension { .. }
+                | Change::CreateCompositeType(_)
+                | Change::DropCompositeType(_)
+                | Change::AlterCompositeType { .. }
+                | Change::SetRowSecurity { .. }
+                | Change::CreatePolicy { .. }
+                | Change::DropPolicy { .. }
+                | Change::AlterPolicy { .. } => {}
             }
         }
         self.drop_foreign_keys_of_broken_keys();
@@ -446,6 +471,13 @@ impl<'a> Planner<'a> {
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
         self.phases.drop_views = drop_views;
         self.phases.create_views = create_views;
+        let security = security::plan_security(self.from, self.to, self.changes);
+        self.phases.drop_policies = security.drop_policies;
+        self.phases.extensions = security.extensions;
+        self.phases.composite_types = security.composite_types;
+        self.phases.policies = security.policies;
+        self.phases.drop_composite_types = security.drop_composite_types;
+        self.phases.drop_extensions = security.drop_extensions;
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -2826,6 +2858,7 @@ fn type_change(from: &str, to: &str) -> TypeChange {
     TypeChange::Cast
 }
 
+mod security;
 mod views;
 
 #[cfg(test)]

@@ -93,6 +93,14 @@ impl VisitorMut for Canonicalize {
                     expr,
                     ..
                 } if is_castable_away(expr) => Some((**expr).clone()),
+                // `current_setting('x')::text`: the server drops a cast to text of a
+                // function that returns text.
+                Ast::Cast {
+                    kind: ast::CastKind::DoubleColon,
+                    expr,
+                    data_type: ast::DataType::Text,
+                    ..
+                } if returns_text(expr) => Some((**expr).clone()),
                 Ast::TypedString(ts) => Some(Ast::Value(ts.value.clone())),
                 // The server prints `LIKE` as `~~` and `ILIKE` as `~~*`.
                 Ast::Like {
@@ -256,6 +264,37 @@ fn is_castable_away(e: &Ast) -> bool {
     ) || matches!(e, Ast::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(**expr, Ast::Value(_)))
 }
 
+/// A call of a built-in function that returns `text`.
+fn returns_text(e: &Ast) -> bool {
+    const TEXT_FUNCTIONS: &[&str] = &[
+        "current_setting",
+        "lower",
+        "upper",
+        "md5",
+        "concat",
+        "concat_ws",
+        "format",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "replace",
+        "substr",
+        "to_char",
+        "initcap",
+        "repeat",
+        "reverse",
+        "translate",
+    ];
+    match e {
+        Ast::Function(f) => {
+            let name = f.name.to_string().to_lowercase();
+            let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            TEXT_FUNCTIONS.contains(&name)
+        }
+        _ => false,
+    }
+}
+
 fn array_items(e: &Ast) -> Option<Vec<Ast>> {
     match e {
         Ast::Array(a) => Some(a.elem.clone()),
@@ -336,6 +375,10 @@ mod tests {
         same("'{}'", "'{}'::jsonb");
         same("name LIKE 'a%'", "(name ~~ 'a%'::text)");
         same("name NOT ILIKE 'a%'", "(name !~~* 'a%'::text)");
+        same(
+            "tenant_id::text = current_setting('app.tenant_id', true)::text",
+            "((tenant_id)::text = current_setting('app.tenant_id'::text, true))",
+        );
     }
 
     #[test]

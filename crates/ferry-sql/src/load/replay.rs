@@ -276,6 +276,12 @@ impl Loader<'_> {
             }
         }
         if p.eat_word("drop") {
+            if self.kind == DialectKind::Postgres && p.peek_word("policy") {
+                return self.drop_policy(p).map(Some);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("extension") {
+                return self.drop_extension(p).map(Some);
+            }
             return self.replay_drop(p).map(Some);
         }
         if p.eat_word("alter") {
@@ -494,6 +500,8 @@ impl Loader<'_> {
             for DropTarget { at, name, .. } in names {
                 if self.schema.enums.contains_key(&name) {
                     self.drop_enum(p, at, &name, behavior)?;
+                } else if self.schema.composite_types.remove(&name).is_some() {
+                    self.forget_relation(&name.schema, &name.name);
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
                 } else if !if_exists {
@@ -1386,6 +1394,9 @@ impl Loader<'_> {
 
     /// One action of ALTER TABLE; `Ok(false)` when it is not one ferry models.
     fn replay_table_action(&mut self, p: &mut StmtParser, table: &QualifiedName) -> PResult<bool> {
+        if self.row_security_action(p, table)? {
+            return Ok(true);
+        }
         if p.eat_words(&["owner", "to"]) {
             p.ident()?;
             return Ok(true);
@@ -2038,6 +2049,9 @@ impl Loader<'_> {
         let name = self.qualified(p)?;
         if p.eat_words(&["owner", "to"]) {
             return Ok(true);
+        }
+        if let Some(handled) = self.alter_composite_type(p, &name)? {
+            return Ok(handled);
         }
         if !self.schema.enums.contains_key(&name) {
             // A composite, range or extension type: not modelled.
