@@ -12,4 +12,4 @@ mod view;
 pub use expr::expr;
 pub use load::{load_paths, load_str, replay, LoadError, Replayer};
 pub use split::{split_identifier, split_statements, SqlStatement};
-pub use view::{resolve_views, view_dependency_order};
+pub use view::{expr_with_queries, resolve_views, view_dependency_order};

@@ -43,8 +43,12 @@ pub(super) fn read_policies(
         roles.sort();
         roles.dedup();
         policy.roles = roles;
-        policy.using = get::<Option<String>>(&row, 5)?.as_deref().map(expr);
-        policy.with_check = get::<Option<String>>(&row, 6)?.as_deref().map(expr);
+        policy.using = get::<Option<String>>(&row, 5)?
+            .as_deref()
+            .map(ferry_sql::expr_with_queries);
+        policy.with_check = get::<Option<String>>(&row, 6)?
+            .as_deref()
+            .map(ferry_sql::expr_with_queries);
         policy.comment = get(&row, 7)?;
         t.policies.push(policy);
     }

@@ -101,9 +101,9 @@ impl Loader<'_> {
     fn policy_clauses(&self, p: &mut StmtParser, policy: &mut Policy) -> PResult<()> {
         loop {
             if p.eat_word("using") {
-                policy.using = Some(expr(&p.paren_expr()?, self.kind));
+                policy.using = Some(crate::view::expr_with_queries(&p.paren_expr()?));
             } else if p.eat_words(&["with", "check"]) {
-                policy.with_check = Some(expr(&p.paren_expr()?, self.kind));
+                policy.with_check = Some(crate::view::expr_with_queries(&p.paren_expr()?));
             } else {
                 return Ok(());
             }
@@ -155,9 +155,9 @@ impl Loader<'_> {
             }
             loop {
                 if p.eat_word("using") {
-                    policy.using = Some(expr(&p.paren_expr()?, self.kind));
+                    policy.using = Some(crate::view::expr_with_queries(&p.paren_expr()?));
                 } else if p.eat_words(&["with", "check"]) {
-                    policy.with_check = Some(expr(&p.paren_expr()?, self.kind));
+                    policy.with_check = Some(crate::view::expr_with_queries(&p.paren_expr()?));
                 } else {
                     break;
                 }
