@@ -2747,7 +2747,7 @@ mod tests {
     fn an_alter_table_with_an_unmodelled_action_changes_nothing() {
         let before = replay_loader("CREATE TABLE t (id serial PRIMARY KEY, n int);");
         for unmodelled in [
-            "ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE t ADD COLUMN m int, REPLICA IDENTITY DEFAULT",
             "ALTER TABLE t DROP COLUMN n, ALTER COLUMN id SET EXPRESSION AS (1)",
             "ALTER TABLE t ALTER COLUMN n TYPE bigint, REPLICA IDENTITY FULL",
         ] {
