@@ -548,4 +548,55 @@ mod tests {
         assert!(mentions_word("x = public.t.y", "t"));
         assert!(!mentions_word("x_t = 1", "t"));
     }
+
+    fn ty(name: &str, attrs: &[(&str, &str)]) -> CompositeType {
+        CompositeType {
+            name: QualifiedName::new("public", name),
+            attributes: attrs
+                .iter()
+                .map(|(n, t)| CompositeAttribute {
+                    name: n.to_string(),
+                    data_type: t.to_string(),
+                    collation: None,
+                })
+                .collect(),
+            comment: None,
+        }
+    }
+
+    #[test]
+    fn composite_types_follow_the_types_they_use() {
+        let mut types = BTreeMap::new();
+        for t in [
+            ty(
+                "a_outer",
+                &[("x", "public.z_inner[]"), ("y", "public.m_mid")],
+            ),
+            ty("m_mid", &[("x", "public.z_inner")]),
+            ty("z_inner", &[("v", "integer")]),
+        ] {
+            types.insert(t.name.clone(), t);
+        }
+        let order: Vec<String> = composite_order(&types)
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(order, ["z_inner", "m_mid", "a_outer"]);
+    }
+
+    #[test]
+    fn attribute_changes_alter_in_place_unless_the_order_changes() {
+        let old = ty("c", &[("a", "integer"), ("b", "text"), ("d", "date")]);
+        let new = ty("c", &[("a", "bigint"), ("d", "date"), ("e", "text")]);
+        let steps = alter_composite_steps(&old, &new).expect("in place");
+        assert_eq!(
+            steps[0].statements,
+            [
+                "ALTER TYPE public.c DROP ATTRIBUTE b, ALTER ATTRIBUTE a TYPE bigint, \
+              ADD ATTRIBUTE e text"
+            ]
+        );
+        let reordered = ty("c", &[("d", "date"), ("a", "integer"), ("b", "text")]);
+        assert!(alter_composite_steps(&old, &reordered).is_none());
+    }
 }
