@@ -354,10 +354,10 @@ fn plan_policies(from: &Schema, to: &Schema, changes: &[Change], out: &mut Secur
                     actions.join(", ")
                 )));
             }
-            Change::CreatePolicy { table, policy } => {
-                if !recreate.contains(&(table.clone(), policy.name.clone())) {
-                    creates.extend(create_policy_steps(table, policy));
-                }
+            Change::CreatePolicy { table, policy }
+                if !recreate.contains(&(table.clone(), policy.name.clone())) =>
+            {
+                creates.extend(create_policy_steps(table, policy));
             }
             Change::DropPolicy { table, policy } => {
                 let target = new_name.get(table).unwrap_or(table);
