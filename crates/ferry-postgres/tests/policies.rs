@@ -223,17 +223,18 @@ fn replayed_migrations_build_the_policies() {
         ),
         (
             "3/up.sql",
-            "DROP POLICY IF EXISTS nope ON t;\nALTER TABLE t NO FORCE ROW LEVEL SECURITY;\n",
+            "DROP POLICY IF EXISTS nope ON t;\nALTER TABLE t NO FORCE ROW LEVEL SECURITY;\n\
+             ALTER TABLE t RENAME COLUMN owner TO who;\n",
         ),
     ];
     let replayed =
         ferry_sql::replay(scripts.iter().copied(), &POSTGRES).unwrap_or_else(|e| panic!("{e}"));
     assert!(replayed.opaque.is_empty(), "{:#?}", replayed.opaque);
     let expected = load(
-        "CREATE TABLE t (id int PRIMARY KEY, owner text);\n\
+        "CREATE TABLE t (id int PRIMARY KEY, who text);\n\
          CREATE EXTENSION hstore;\n\
          CREATE TYPE c AS (a bigint, b text);\n\
-         CREATE POLICY p ON t TO postgres USING (owner = session_user);\n\
+         CREATE POLICY p ON t TO postgres USING (who = session_user);\n\
          CREATE POLICY q2 ON t FOR INSERT WITH CHECK (true);\n\
          COMMENT ON POLICY q2 ON t IS 'inserts';\n\
          ALTER TABLE t ENABLE ROW LEVEL SECURITY;\n",

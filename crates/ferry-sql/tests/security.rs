@@ -186,6 +186,7 @@ fn replayed_forms() {
              ALTER POLICY q ON docs TO alice WITH CHECK (id > 0);\n\
              ALTER TABLE docs ENABLE ROW LEVEL SECURITY;\n\
              ALTER TABLE docs DISABLE ROW LEVEL SECURITY;\n\
+             ALTER TABLE docs RENAME COLUMN id TO n;\n\
              CREATE EXTENSION a;\nCREATE EXTENSION b;\nDROP EXTENSION a, b;\n\
              CREATE TYPE t AS (x int, y int);\n\
              ALTER TYPE t DROP ATTRIBUTE x, ADD ATTRIBUTE z text;\n\
@@ -197,8 +198,8 @@ fn replayed_forms() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(s.opaque.is_empty(), "{:#?}", s.opaque);
     let expected = load(
-        "CREATE TABLE docs (id int);\n\
-         CREATE POLICY q ON docs TO alice USING (true) WITH CHECK (id > 0);\n\
+        "CREATE TABLE docs (n int);\n\
+         CREATE POLICY q ON docs TO alice USING (true) WITH CHECK (n > 0);\n\
          CREATE TYPE t AS (w int, z text);\n",
     );
     assert_eq!(s, expected);

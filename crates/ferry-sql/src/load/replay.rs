@@ -1225,6 +1225,7 @@ impl Loader<'_> {
                 }
             }
         }
+        self.rename_column_in_policies(table, old, new);
     }
 
     /// RENAME CONSTRAINT (or ALTER INDEX ... RENAME of a key's index): a primary key or
@@ -2546,7 +2547,7 @@ fn expr_ident(name: &str) -> String {
 
 /// The expression with column `old` of `table` renamed to `new`; `None` when it does not
 /// mention the column (or cannot be tokenised).
-fn rename_in_expr(
+pub(super) fn rename_in_expr(
     sql: &str,
     table: &str,
     old: &str,

@@ -227,6 +227,28 @@ impl Loader<'_> {
         }
     }
 
+    /// Replay of a column rename: the server rewrites the policies of the table that read
+    /// the column.
+    pub(super) fn rename_column_in_policies(
+        &mut self,
+        table: &QualifiedName,
+        old: &str,
+        new: &str,
+    ) {
+        let kind = self.kind;
+        let Some(t) = self.schema.tables.get_mut(table) else {
+            return;
+        };
+        let tname = t.name.name.clone();
+        for p in &mut t.policies {
+            for e in [&mut p.using, &mut p.with_check].into_iter().flatten() {
+                if let Some(sql) = super::replay::rename_in_expr(&e.sql, &tname, old, new, kind) {
+                    *e = crate::view::expr_with_queries(&sql);
+                }
+            }
+        }
+    }
+
     // ----- extensions --------------------------------------------------------------------
 
     /// `CREATE EXTENSION [IF NOT EXISTS] name [WITH] [SCHEMA s] [VERSION v] [CASCADE]`,
