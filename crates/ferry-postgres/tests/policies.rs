@@ -266,6 +266,29 @@ fn replayed_migrations_build_the_policies() {
         err.contains("policy p for table public.t does not exist"),
         "{err}"
     );
+
+    // A composite type a column uses is dropped only with CASCADE, which takes the column.
+    let err = ferry_sql::replay(
+        [(
+            "up.sql",
+            "CREATE TYPE c AS (x int);\nCREATE TABLE t (id int, v c);\nDROP TYPE c;",
+        )],
+        &POSTGRES,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("up.sql:3:11"), "{err}");
+    assert!(err.contains("column public.t.v uses it"), "{err}");
+    let s = ferry_sql::replay(
+        [(
+            "up.sql",
+            "CREATE TYPE c AS (x int);\nCREATE TABLE t (id int, v c);\nDROP TYPE c CASCADE;",
+        )],
+        &POSTGRES,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.composite_types.is_empty());
+    assert_eq!(s.tables.values().next().unwrap().columns.len(), 1);
 }
 
 #[test]

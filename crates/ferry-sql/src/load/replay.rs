@@ -500,7 +500,10 @@ impl Loader<'_> {
             for DropTarget { at, name, .. } in names {
                 if self.schema.enums.contains_key(&name) {
                     self.drop_enum(p, at, &name, behavior)?;
-                } else if self.schema.composite_types.remove(&name).is_some() {
+                } else if self.schema.composite_types.contains_key(&name) {
+                    // Columns of the type: the same rules as for an enum.
+                    self.drop_enum(p, at, &name, behavior)?;
+                    self.schema.composite_types.remove(&name);
                     self.forget_relation(&name.schema, &name.name);
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
