@@ -289,6 +289,18 @@ fn replayed_migrations_build_the_policies() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert!(s.composite_types.is_empty());
     assert_eq!(s.tables.values().next().unwrap().columns.len(), 1);
+
+    // Renamed and moved composite types take their columns along, as on the server.
+    let script = "CREATE SCHEMA s;\nCREATE TYPE c AS (x int);\nCREATE TYPE d AS (y c[]);\n\
+                  CREATE TABLE t (id int, v c, w c[]);\nALTER TYPE c RENAME TO c2;\n\
+                  ALTER TYPE c2 SET SCHEMA s;\nALTER SCHEMA s RENAME TO s2;\n";
+    let s = ferry_sql::replay([("up.sql", script)], &POSTGRES).unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.opaque.is_empty(), "{:#?}", s.opaque);
+    let Some(db) = TestDb::new() else { return };
+    db.execute(script);
+    let inspected = db.inspect();
+    assert_same(&s, &inspected, "moved composite type");
+    assert_eq!(s.composite_types, inspected.composite_types);
 }
 
 #[test]

@@ -409,7 +409,7 @@ impl Loader<'_> {
     }
 
     /// The canonical column type of an enum (and of an array of it).
-    fn enum_type_names(&self, name: &QualifiedName) -> (String, String) {
+    pub(super) fn enum_type_names(&self, name: &QualifiedName) -> (String, String) {
         let written = format!(
             "\"{}\".\"{}\"",
             name.schema.replace('"', "\"\""),
@@ -2267,6 +2267,7 @@ impl Loader<'_> {
             let moved = QualifiedName::new(new.clone(), e.name.clone());
             self.move_enum(&e, moved);
         }
+        self.move_composite_types_of_schema(&name, &new);
         Ok(true)
     }
 }

@@ -390,6 +390,51 @@ impl Loader<'_> {
         Ok(true)
     }
 
+    /// A composite type renamed or moved, with the columns and attributes of its type.
+    fn move_composite_type(&mut self, old: &QualifiedName, new: QualifiedName) {
+        let Some(mut ty) = self.schema.composite_types.remove(old) else {
+            return;
+        };
+        let (old_plain, old_array) = self.enum_type_names(old);
+        let (new_plain, new_array) = self.enum_type_names(&new);
+        let retype = |t: &mut String| {
+            if *t == old_plain {
+                *t = new_plain.clone();
+            } else if *t == old_array {
+                *t = new_array.clone();
+            }
+        };
+        ty.name = new.clone();
+        self.relation_names
+            .remove(&(old.schema.clone(), old.name.clone()));
+        self.relation_names
+            .insert((new.schema.clone(), new.name.clone()));
+        self.schema.composite_types.insert(new, ty);
+        for t in self.schema.tables.values_mut() {
+            t.columns.iter_mut().for_each(|c| retype(&mut c.data_type));
+        }
+        for ty in self.schema.composite_types.values_mut() {
+            ty.attributes
+                .iter_mut()
+                .for_each(|a| retype(&mut a.data_type));
+        }
+    }
+
+    /// `ALTER SCHEMA old RENAME TO new` in replay: its composite types move along.
+    pub(super) fn move_composite_types_of_schema(&mut self, old: &str, new: &str) {
+        let names: Vec<QualifiedName> = self
+            .schema
+            .composite_types
+            .keys()
+            .filter(|n| n.schema == old)
+            .cloned()
+            .collect();
+        for n in names {
+            let moved = QualifiedName::new(new.to_string(), n.name.clone());
+            self.move_composite_type(&n, moved);
+        }
+    }
+
     fn composite_attribute(&self, p: &mut StmtParser) -> PResult<CompositeAttribute> {
         let name = p.ident()?;
         let at = p.here();
@@ -420,6 +465,30 @@ impl Loader<'_> {
         let Some(mut ty) = self.schema.composite_types.get(name).cloned() else {
             return Ok(None);
         };
+        if p.eat_words(&["rename", "to"]) || p.eat_words(&["set", "schema"]) {
+            let renaming = is_word(&p.toks[p.pos - 2].token, "rename");
+            let new_at = p.here();
+            let word = p.ident()?;
+            p.expect_end()?;
+            let new = if renaming {
+                QualifiedName::new(name.schema.clone(), word)
+            } else {
+                QualifiedName::new(word, name.name.clone())
+            };
+            if new == *name {
+                return Ok(Some(true));
+            }
+            if self.schema.composite_types.contains_key(&new)
+                || self.schema.enums.contains_key(&new)
+                || self
+                    .relation_names
+                    .contains(&(new.schema.clone(), new.name.clone()))
+            {
+                return Err(p.error_at(new_at, &format!("type {new} already exists")));
+            }
+            self.move_composite_type(name, new);
+            return Ok(Some(true));
+        }
         if p.eat_words(&["rename", "attribute"]) {
             let at = p.here();
             let old = p.ident()?;
