@@ -203,10 +203,6 @@ impl fmt::Display for Skip {
 enum Feature {
     /// SQLite views are kept as opaque statements (PostgreSQL's are modelled).
     SqliteView,
-    Policy,
-    RowLevelSecurity,
-    Extension,
-    CompositeType,
     Privilege,
     Rule,
     Collation,
@@ -219,10 +215,6 @@ impl Feature {
     fn label(self) -> &'static str {
         match self {
             Feature::SqliteView => "views (opaque on SQLite)",
-            Feature::Policy => "policies",
-            Feature::RowLevelSecurity => "row level security",
-            Feature::Extension => "extensions",
-            Feature::CompositeType => "composite types",
             Feature::Privilege => "privileges",
             Feature::Rule => "rules",
             Feature::Collation => "collations",
@@ -348,28 +340,11 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
                     .is_some_and(|w| w == kind)
             })
     };
-    // `CREATE TYPE name AS (` : a composite type (enums are `AS ENUM`).
-    let composite = t.iter().enumerate().any(|(i, w)| {
-        w == "CREATE"
-            && t.get(i + 1).is_some_and(|w| w == "TYPE")
-            && t[i + 2..]
-                .iter()
-                .take(5)
-                .position(|w| w == "AS")
-                .is_some_and(|p| t.get(i + 3 + p).is_some_and(|w| w == "("))
-    });
     // `CREATE TABLE t (LIKE other …)`: LIKE opening a table element, not inside an expression.
     let like = t
         .windows(2)
         .any(|w| (w[0] == "(" || w[0] == ",") && w[1] == "LIKE");
-    let checks: [(bool, Feature); 10] = [
-        (creates("POLICY"), Feature::Policy),
-        (
-            has(&["ROW", "LEVEL", "SECURITY"]),
-            Feature::RowLevelSecurity,
-        ),
-        (creates("EXTENSION"), Feature::Extension),
-        (composite, Feature::CompositeType),
+    let checks: [(bool, Feature); 6] = [
         (
             t.iter().any(|w| w == "GRANT" || w == "REVOKE") || has(&["OWNER", "TO"]),
             Feature::Privilege,
@@ -1386,6 +1361,15 @@ mod classifier {
     }
 
     #[test]
+    fn policies_extensions_and_composite_types_are_in_scope() {
+        let run = |sql: &str| classify(&case("", sql), PG15);
+        assert_eq!(run("ALTER TABLE t ENABLE ROW LEVEL SECURITY"), None);
+        assert_eq!(run("CREATE POLICY p ON t USING (true)"), None);
+        assert_eq!(run("CREATE EXTENSION citext"), None);
+        assert_eq!(run("CREATE TYPE s.c AS (a int)"), None);
+    }
+
+    #[test]
     fn later_objects_are_out_of_scope() {
         let skip = |sql: &str| classify(&case("", sql), PG15);
         let out = |f| Some(Skip::OutOfScope(f));
@@ -1394,8 +1378,8 @@ mod classifier {
         assert_eq!(skip("CREATE OR REPLACE VIEW v AS SELECT 1"), None);
         assert_eq!(skip("create materialized view v as select 1"), None);
         assert_eq!(
-            skip("CREATE VIEW v AS SELECT 1; CREATE EXTENSION citext"),
-            out(Feature::Extension)
+            skip("CREATE VIEW v AS SELECT 1; CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))"),
+            out(Feature::Exclude)
         );
         // Functions, procedures and triggers are modelled.
         assert_eq!(
@@ -1406,17 +1390,11 @@ mod classifier {
             skip("CREATE CONSTRAINT TRIGGER t AFTER INSERT ON x EXECUTE FUNCTION f()"),
             None
         );
-        assert_eq!(
-            skip("ALTER TABLE t ENABLE ROW LEVEL SECURITY"),
-            out(Feature::RowLevelSecurity)
-        );
-        // Domains are modelled.
+        assert_eq!(skip("ALTER TABLE t ENABLE ROW LEVEL SECURITY"), None);
+        // Domains, extensions and composite types are modelled.
         assert_eq!(skip("CREATE DOMAIN d AS int"), None);
-        assert_eq!(skip("CREATE EXTENSION citext"), out(Feature::Extension));
-        assert_eq!(
-            skip("CREATE TYPE s.c AS (a int)"),
-            out(Feature::CompositeType)
-        );
+        assert_eq!(skip("CREATE EXTENSION citext"), None);
+        assert_eq!(skip("CREATE TYPE s.c AS (a int)"), None);
         // Partitioned tables and partitions are in scope.
         assert_eq!(
             skip("CREATE TABLE m (a int) PARTITION BY RANGE (a); CREATE TABLE m1 PARTITION OF m DEFAULT"),

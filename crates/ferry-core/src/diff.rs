@@ -10,6 +10,7 @@ use crate::function::{Function, Trigger};
 use crate::model::*;
 
 mod functions;
+mod security;
 
 /// One difference between two schemas. Dialect planners order and render these.
 // Changes are few and short-lived; boxing the table variants would only add noise.
@@ -40,6 +41,41 @@ pub enum Change {
     AlterView {
         from: View,
         to: View,
+    },
+    CreateExtension(Extension),
+    DropExtension(Extension),
+    /// Schema or comment changed.
+    AlterExtension {
+        from: Extension,
+        to: Extension,
+    },
+    CreateCompositeType(CompositeType),
+    DropCompositeType(CompositeType),
+    AlterCompositeType {
+        from: CompositeType,
+        to: CompositeType,
+    },
+    /// `ENABLE`/`DISABLE` and `FORCE`/`NO FORCE ROW LEVEL SECURITY` on a table (new name);
+    /// `None`: unchanged.
+    SetRowSecurity {
+        table: QualifiedName,
+        enable: Option<bool>,
+        force: Option<bool>,
+    },
+    /// A policy of a table (under its new name).
+    CreatePolicy {
+        table: QualifiedName,
+        policy: Policy,
+    },
+    /// A policy of a table that stays (under its old name); a dropped table's go with it.
+    DropPolicy {
+        table: QualifiedName,
+        policy: Policy,
+    },
+    AlterPolicy {
+        table: QualifiedName,
+        from: Policy,
+        to: Policy,
     },
     CreateFunction(Function),
     DropFunction(Function),
@@ -490,6 +526,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
         changes.push(Change::CreateNamespace(ns.clone()));
     }
 
+    security::diff_types_and_extensions(from, to, &mut changes);
     for (name, e) in &to.enums {
         match from.enums.get(name) {
             None => changes.push(Change::CreateEnum(e.clone())),
@@ -550,6 +587,7 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
         }
     }
     functions::diff_functions(from, to, renames, &mut changes);
+    security::diff_policies(from, to, renames, &mut changes);
     for (name, s) in &from.sequences {
         if !to.sequences.contains_key(name) {
             changes.push(Change::DropSequence(s.clone()));

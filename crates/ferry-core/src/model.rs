@@ -10,6 +10,8 @@ use std::fmt;
 
 mod domain;
 pub use domain::{type_name_of, Domain};
+mod security;
+pub use security::*;
 
 /// A schema-qualified object name. SQLite uses the schema `main`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,6 +53,10 @@ pub struct Schema {
     pub functions: BTreeMap<crate::function::FunctionId, crate::function::Function>,
     /// Triggers (PostgreSQL), by (table or view, trigger name).
     pub triggers: BTreeMap<(QualifiedName, String), crate::function::Trigger>,
+    /// Extensions by name (PostgreSQL; `plpgsql` is never listed).
+    pub extensions: BTreeMap<String, Extension>,
+    /// Composite types (PostgreSQL `CREATE TYPE name AS (...)`).
+    pub composite_types: BTreeMap<QualifiedName, CompositeType>,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
@@ -108,6 +114,12 @@ pub struct Table {
     /// `PARTITION OF parent FOR VALUES ...`: a partition. Its columns, NOT NULLs, and the
     /// constraints and indexes it inherits belong to the parent and are not repeated here.
     pub partition_of: Option<PartitionOf>,
+    /// PostgreSQL `ENABLE ROW LEVEL SECURITY`.
+    pub row_security: bool,
+    /// PostgreSQL `FORCE ROW LEVEL SECURITY`.
+    pub force_row_security: bool,
+    /// Row level security policies, sorted by name.
+    pub policies: Vec<Policy>,
 }
 
 impl Table {
@@ -126,6 +138,9 @@ impl Table {
             grants: Grants::new(),
             partition_by: None,
             partition_of: None,
+            row_security: false,
+            force_row_security: false,
+            policies: Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ use crate::dialect::quote_ident;
 mod domains;
 mod grants;
 mod functions;
+mod security;
 
 /// Schemas that are never user schema: system ones and ferry's own bookkeeping.
 const SCHEMA_FILTER: &str =
@@ -39,12 +40,15 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     }
     let mut schema = Schema::default();
     read_namespaces(client, &mut schema)?;
+    security::read_extensions(client, &mut schema)?;
     read_enums(client, &mut schema)?;
     domains::read_domains(client, &mut schema)?;
+    security::read_composite_types(client, &mut schema)?;
     read_sequences(client, &mut schema)?;
     let mut tables = read_tables(client)?;
     read_columns(client, &mut tables)?;
     read_constraints(client, version, &mut tables)?;
+    security::read_policies(client, &mut tables)?;
     let mut views = read_views(client)?;
     read_indexes(client, version, &mut tables, &mut views)?;
     for (_, mut view) in views {

@@ -67,12 +67,16 @@ pub(crate) fn render_statements(plan: &Plan) -> String {
 /// Steps grouped by phase; the plan is their concatenation in declaration order.
 #[derive(Default)]
 struct Phases {
+    /// Policies in the way of a change, and dropped policies; see `security.rs`.
+    drop_policies: Vec<Step>,
     schemas: Vec<Step>,
     /// Dropped and re-created triggers; see `functions.rs`.
     drop_triggers: Vec<Step>,
+    extensions: Vec<Step>,
     /// Views in the way of a change, and dropped views; see `views.rs`.
     drop_views: Vec<Step>,
     types: Vec<Step>,
+    composite_types: Vec<Step>,
     /// Created, replaced and re-created functions; see `functions.rs`.
     functions: Vec<Step>,
     drop_identities: Vec<Step>,
@@ -98,27 +102,35 @@ struct Phases {
     /// Created, re-created and replaced views, after every table change they may read.
     create_views: Vec<Step>,
     create_triggers: Vec<Step>,
+    /// Row level security switches and policies, after everything they may read.
+    policies: Vec<Step>,
     /// GRANT and REVOKE, once every object they name exists; see `grants.rs`.
     grants: Vec<Step>,
     drop_tables: Vec<Step>,
     drop_functions: Vec<Step>,
     drop_domains: Vec<Step>,
     drop_sequences: Vec<Step>,
+    drop_composite_types: Vec<Step>,
     drop_types: Vec<Step>,
+    drop_extensions: Vec<Step>,
     drop_schemas: Vec<Step>,
 }
 
 impl Phases {
     fn into_steps(self) -> Vec<Step> {
         [
+            self.drop_policies,
             self.schemas,
             self.drop_triggers,
+            self.extensions,
             self.drop_views,
             self.types,
+            // Composite types, functions and tables may use domains.
+            self.domains,
+            self.composite_types,
             self.functions,
             self.drop_identities,
             self.sequences,
-            self.domains,
             self.drop_foreign_keys,
             self.drop_constraints,
             self.drop_tables_early,
@@ -135,12 +147,15 @@ impl Phases {
             self.late_functions,
             self.create_views,
             self.create_triggers,
+            self.policies,
             self.grants,
             self.drop_tables,
             self.drop_functions,
             self.drop_domains,
             self.drop_sequences,
+            self.drop_composite_types,
             self.drop_types,
+            self.drop_extensions,
             self.drop_schemas,
         ]
         .into_iter()
@@ -464,6 +479,17 @@ impl<'a> Planner<'a> {
                 | Change::CreateTrigger(_)
                 | Change::DropTrigger(_)
                 | Change::AlterTrigger { .. } => {}
+                // Planned together below (security.rs).
+                Change::CreateExtension(_)
+                | Change::DropExtension(_)
+                | Change::AlterExtension { .. }
+                | Change::CreateCompositeType(_)
+                | Change::DropCompositeType(_)
+                | Change::AlterCompositeType { .. }
+                | Change::SetRowSecurity { .. }
+                | Change::CreatePolicy { .. }
+                | Change::DropPolicy { .. }
+                | Change::AlterPolicy { .. } => {}
             }
         }
         self.plan_domains()?;
@@ -486,6 +512,13 @@ impl<'a> Planner<'a> {
         self.phases.late_functions = f.late_functions;
         self.phases.create_triggers = f.create_triggers;
         self.phases.drop_functions = f.drop_functions;
+        let security = security::plan_security(self.from, self.to, self.changes);
+        self.phases.drop_policies = security.drop_policies;
+        self.phases.extensions = security.extensions;
+        self.phases.composite_types = security.composite_types;
+        self.phases.policies = security.policies;
+        self.phases.drop_composite_types = security.drop_composite_types;
+        self.phases.drop_extensions = security.drop_extensions;
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -2961,6 +2994,7 @@ mod domains;
 mod grants;
 mod partitions;
 mod functions;
+mod security;
 mod views;
 
 #[cfg(test)]

@@ -1146,7 +1146,7 @@ fn statements_on_opaque_objects_stay_opaque() {
                   CREATE INDEX p_n ON parted1 (k);\n\
                   DROP INDEX p_n;\n\
                   DROP TABLE parted0;\n\
-                  ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY;\n\
+                  ALTER TABLE t ADD COLUMN m int, REPLICA IDENTITY FULL;\n\
                   CREATE TABLE parted (k int) INHERITS (t);\n\
                   ALTER TABLE parted ADD COLUMN x int;\n\
                   GRANT CONNECT ON DATABASE postgres TO PUBLIC;\n\

@@ -100,6 +100,23 @@ impl VisitorMut for Canonicalize {
                     expr,
                     ..
                 } if is_castable_away(expr) => Some((**expr).clone()),
+                // `::int` and `::integer` are one type: the server prints the latter.
+                Ast::Cast {
+                    kind: ast::CastKind::DoubleColon,
+                    data_type,
+                    ..
+                } if canonical_cast_type(data_type).is_some() => {
+                    *data_type = canonical_cast_type(data_type).expect("checked");
+                    None
+                }
+                // `current_setting('x')::text`: the server drops a cast to text of a
+                // function that returns text.
+                Ast::Cast {
+                    kind: ast::CastKind::DoubleColon,
+                    expr,
+                    data_type: ast::DataType::Text,
+                    ..
+                } if returns_text(expr) => Some((**expr).clone()),
                 Ast::TypedString(ts) => Some(Ast::Value(ts.value.clone())),
                 // The server prints `LIKE` as `~~` and `ILIKE` as `~~*`.
                 Ast::Like {
@@ -263,6 +280,53 @@ fn is_castable_away(e: &Ast) -> bool {
     ) || matches!(e, Ast::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(**expr, Ast::Value(_)))
 }
 
+/// The spelling the server prints for a cast to a type with several names; `None` when
+/// the type is already spelled so (or is not one of those).
+fn canonical_cast_type(t: &ast::DataType) -> Option<ast::DataType> {
+    use ast::DataType as T;
+    let to = match t {
+        T::Int(None) | T::Int4(None) => T::Integer(None),
+        T::Int8(None) => T::BigInt(None),
+        T::Int2(None) => T::SmallInt(None),
+        T::Bool => T::Boolean,
+        T::Float8 => T::DoublePrecision,
+        T::Float4 => T::Real,
+        _ => return None,
+    };
+    Some(to)
+}
+
+/// A call of a built-in function that returns `text`.
+fn returns_text(e: &Ast) -> bool {
+    const TEXT_FUNCTIONS: &[&str] = &[
+        "current_setting",
+        "lower",
+        "upper",
+        "md5",
+        "concat",
+        "concat_ws",
+        "format",
+        "btrim",
+        "ltrim",
+        "rtrim",
+        "replace",
+        "substr",
+        "to_char",
+        "initcap",
+        "repeat",
+        "reverse",
+        "translate",
+    ];
+    match e {
+        Ast::Function(f) => {
+            let name = f.name.to_string().to_lowercase();
+            let name = name.strip_prefix("pg_catalog.").unwrap_or(&name);
+            TEXT_FUNCTIONS.contains(&name)
+        }
+        _ => false,
+    }
+}
+
 fn array_items(e: &Ast) -> Option<Vec<Ast>> {
     match e {
         Ast::Array(a) => Some(a.elem.clone()),
@@ -348,10 +412,16 @@ mod tests {
         );
         same("x BETWEEN 1 AND 10", "((x >= 1) AND (x <= 10))");
         same("NOW()", "now()");
+        same("f(x)::int > 0", "(f(x))::integer > 0");
+        same("f(x)::int8", "f(x)::bigint");
         same("Price > 0", "\"price\" > 0");
         same("'{}'", "'{}'::jsonb");
         same("name LIKE 'a%'", "(name ~~ 'a%'::text)");
         same("name NOT ILIKE 'a%'", "(name !~~* 'a%'::text)");
+        same(
+            "tenant_id::text = current_setting('app.tenant_id', true)::text",
+            "((tenant_id)::text = current_setting('app.tenant_id'::text, true))",
+        );
     }
 
     #[test]

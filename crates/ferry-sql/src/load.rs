@@ -15,6 +15,7 @@ mod grant;
 mod partition;
 mod function;
 mod replay;
+mod security;
 mod view;
 
 pub use partition::partition_key;
@@ -293,6 +294,12 @@ impl<'d> Loader<'d> {
             if p.eat_word("sequence") {
                 return self.create_sequence(p);
             }
+            if self.kind == DialectKind::Postgres && p.peek_word("policy") {
+                return self.create_policy(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("extension") {
+                return self.create_extension(p);
+            }
             if p.peek_word("type") {
                 let save = p.pos;
                 p.expect_word("type")?;
@@ -312,6 +319,10 @@ impl<'d> Loader<'d> {
                         },
                     );
                     return Ok(true);
+                }
+                if self.kind == DialectKind::Postgres && p.eat_word("as") && p.peek(&Token::LParen)
+                {
+                    return self.create_composite_type(p, at, name);
                 }
                 p.pos = save;
             }
@@ -339,6 +350,21 @@ impl<'d> Loader<'d> {
             }
             if self.kind == DialectKind::Postgres && p.peek_word("trigger") {
                 return self.alter_trigger(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("policy") {
+                return self.alter_policy(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("extension") {
+                return self.alter_extension(p);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("type") {
+                let save = p.pos;
+                p.pos += 1;
+                let name = self.qualified(p)?;
+                if let Some(handled) = self.alter_composite_type(p, &name)? {
+                    return Ok(handled);
+                }
+                p.pos = save;
             }
             if p.eat_word("type") || p.eat_word("schema") || p.eat_word("index") {
                 // OWNER TO and similar: ownership is not part of the schema ferry manages.
@@ -1372,7 +1398,8 @@ impl<'d> Loader<'d> {
             ));
         }
         loop {
-            if p.eat_words(&["owner", "to"]) {
+            if self.row_security_action(p, &name)? {
+            } else if p.eat_words(&["owner", "to"]) {
                 p.ident()?;
             } else if self.kind == DialectKind::Postgres && p.eat_word("attach") {
                 self.attach_partition(p, &name)?;
@@ -1488,6 +1515,12 @@ impl<'d> Loader<'d> {
         {
             return self.comment_on_routine(p);
         }
+        if self.kind == DialectKind::Postgres && p.peek_word("policy") {
+            return self.comment_on_policy(p);
+        }
+        if self.kind == DialectKind::Postgres && p.peek_word("extension") {
+            return self.comment_on_extension(p);
+        }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");
             if !is_type {
@@ -1503,8 +1536,11 @@ impl<'d> Loader<'d> {
             p.expect_end()?;
             let slot = if is_type {
                 let domains = &mut self.schema.domains;
-                (self.schema.enums.get_mut(&name).map(|e| &mut e.comment))
-                    .or_else(|| domains.get_mut(&name).map(|d| &mut d.comment))
+                match self.schema.composite_types.get_mut(&name) {
+                    Some(c) => Some(&mut c.comment),
+                    None => (self.schema.enums.get_mut(&name).map(|e| &mut e.comment))
+                        .or_else(|| domains.get_mut(&name).map(|d| &mut d.comment)),
+                }
             } else {
                 self.schema.sequences.get_mut(&name).map(|s| &mut s.comment)
             };
@@ -1818,9 +1854,14 @@ impl StmtParser<'_> {
     }
 
     fn peek_words(&self, ws: &[&str]) -> bool {
+        self.peek_words_at(0, ws)
+    }
+
+    /// Whether `ws` follow, starting `skip` tokens ahead.
+    fn peek_words_at(&self, skip: usize, ws: &[&str]) -> bool {
         ws.iter().enumerate().all(|(i, w)| {
             self.toks
-                .get(self.pos + i)
+                .get(self.pos + skip + i)
                 .is_some_and(|t| is_word(&t.token, w))
         })
     }

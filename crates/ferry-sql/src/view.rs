@@ -163,6 +163,33 @@ pub fn references(sql: &str, known: &BTreeSet<QualifiedName>) -> BTreeSet<Qualif
     out
 }
 
+/// An expression that may hold subqueries (a policy's USING or WITH CHECK): keyed as
+/// other expressions are ([`crate::expr`]), and every query inside it normalised as a view's
+/// query is (qualifiers of a SELECT's one relation removed, default schema dropped).
+pub fn expr_with_queries(sql: &str) -> ferry_core::Expr {
+    let sql = sql.trim();
+    let parsed = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| {
+            let e = p.parse_expr()?;
+            p.expect_token(&Token::EOF)?;
+            Ok(e)
+        });
+    let key = match parsed {
+        Ok(mut e) => {
+            let _ = e.visit(&mut Canonicalize);
+            let columns = HashMap::new();
+            let _ = e.visit(&mut Normalize { columns: &columns });
+            e.to_string()
+        }
+        Err(_) => sql.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    ferry_core::Expr {
+        sql: sql.to_string(),
+        key,
+    }
+}
+
 /// The normalised key of a view query and its output columns. A query sqlparser cannot
 /// parse keys as its whitespace-collapsed text (identical spellings still compare equal)
 /// and has no known outputs.

@@ -88,6 +88,20 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
                     t.name
                 )))
             }
+            Change::CreateExtension(_)
+            | Change::DropExtension(_)
+            | Change::AlterExtension { .. }
+            | Change::CreateCompositeType(_)
+            | Change::DropCompositeType(_)
+            | Change::AlterCompositeType { .. }
+            | Change::SetRowSecurity { .. }
+            | Change::CreatePolicy { .. }
+            | Change::DropPolicy { .. }
+            | Change::AlterPolicy { .. } => {
+                return Err(PlanError(
+                    "SQLite has no extensions, composite types or row level security".to_string(),
+                ))
+            }
         }
     }
     alters.extend(unreported_layout_changes(from, to, changes));

@@ -278,6 +278,12 @@ impl Loader<'_> {
             }
         }
         if p.eat_word("drop") {
+            if self.kind == DialectKind::Postgres && p.peek_word("policy") {
+                return self.drop_policy(p).map(Some);
+            }
+            if self.kind == DialectKind::Postgres && p.peek_word("extension") {
+                return self.drop_extension(p).map(Some);
+            }
             return self.replay_drop(p).map(Some);
         }
         if p.eat_word("alter") {
@@ -405,7 +411,7 @@ impl Loader<'_> {
     }
 
     /// The canonical column type of an enum (and of an array of it).
-    fn enum_type_names(&self, name: &QualifiedName) -> (String, String) {
+    pub(super) fn enum_type_names(&self, name: &QualifiedName) -> (String, String) {
         let written = format!(
             "\"{}\".\"{}\"",
             name.schema.replace('"', "\"\""),
@@ -501,6 +507,11 @@ impl Loader<'_> {
                     self.drop_enum(p, at, &name, behavior)?;
                 } else if self.schema.domains.contains_key(&name) {
                     self.drop_domain(p, at, &name, behavior)?;
+                } else if self.schema.composite_types.contains_key(&name) {
+                    // Columns of the type: the same rules as for an enum.
+                    self.drop_enum(p, at, &name, behavior)?;
+                    self.schema.composite_types.remove(&name);
+                    self.forget_relation(&name.schema, &name.name);
                 } else if self.opaque_objects.remove(&name) {
                     keep_opaque = true;
                 } else if !if_exists {
@@ -1258,6 +1269,7 @@ impl Loader<'_> {
                 }
             }
         }
+        self.rename_column_in_policies(table, old, new);
     }
 
     /// RENAME CONSTRAINT (or ALTER INDEX ... RENAME of a key's index): a primary key or
@@ -1427,6 +1439,9 @@ impl Loader<'_> {
 
     /// One action of ALTER TABLE; `Ok(false)` when it is not one ferry models.
     fn replay_table_action(&mut self, p: &mut StmtParser, table: &QualifiedName) -> PResult<bool> {
+        if self.row_security_action(p, table)? {
+            return Ok(true);
+        }
         if p.eat_words(&["owner", "to"]) {
             p.ident()?;
             return Ok(true);
@@ -2096,6 +2111,9 @@ impl Loader<'_> {
         if p.eat_words(&["owner", "to"]) {
             return Ok(true);
         }
+        if let Some(handled) = self.alter_composite_type(p, &name)? {
+            return Ok(handled);
+        }
         if !self.schema.enums.contains_key(&name) {
             // A composite, range or extension type: not modelled.
             if self.opaque_objects.contains(&name) {
@@ -2308,6 +2326,7 @@ impl Loader<'_> {
         }
         self.move_namespace_domains(&name, &new);
         self.move_functions_in(&name, &new);
+        self.move_composite_types_of_schema(&name, &new);
         Ok(true)
     }
 }
@@ -2591,7 +2610,7 @@ fn expr_ident(name: &str) -> String {
 
 /// The expression with column `old` of `table` renamed to `new`; `None` when it does not
 /// mention the column (or cannot be tokenised).
-fn rename_in_expr(
+pub(super) fn rename_in_expr(
     sql: &str,
     table: &str,
     old: &str,
@@ -2792,7 +2811,7 @@ mod tests {
     fn an_alter_table_with_an_unmodelled_action_changes_nothing() {
         let before = replay_loader("CREATE TABLE t (id serial PRIMARY KEY, n int);");
         for unmodelled in [
-            "ALTER TABLE t ADD COLUMN m int, ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE t ADD COLUMN m int, REPLICA IDENTITY DEFAULT",
             "ALTER TABLE t DROP COLUMN n, ALTER COLUMN id SET EXPRESSION AS (1)",
             "ALTER TABLE t ALTER COLUMN n TYPE bigint, REPLICA IDENTITY FULL",
         ] {
