@@ -679,6 +679,18 @@ SELECT 'enum ' || t.oid::regtype::text || ' ' || string_agg(quote_literal(e.enum
   FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid
  GROUP BY t.oid
 UNION ALL
+SELECT 'domain ' || t.oid::regtype::text || ' ' || format_type(t.typbasetype, t.typtypmod)
+       || CASE WHEN t.typnotnull THEN ' not null' ELSE '' END
+       || coalesce(' default ' || pg_get_expr(t.typdefaultbin, 0), '')
+       || CASE WHEN t.typcollation <> bt.typcollation THEN ' collate ' || t.typcollation::regcollation::text ELSE '' END
+  FROM pg_type t JOIN ns ON ns.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype
+ WHERE t.typtype = 'd'
+UNION ALL
+SELECT 'domain constraint ' || con.contypid::regtype::text || ' ' || quote_ident(con.conname) || ' '
+       || pg_get_constraintdef(con.oid)
+  FROM pg_constraint con JOIN ns ON ns.oid = con.connamespace
+ WHERE con.contypid <> 0
+UNION ALL
 SELECT 'sequence ' || s.seqrelid::regclass::text || ' ' || format_type(s.seqtypid, NULL)
        || ' start=' || s.seqstart || ' increment=' || s.seqincrement || ' min=' || s.seqmin
        || ' max=' || s.seqmax || ' cache=' || s.seqcache || ' cycle=' || s.seqcycle

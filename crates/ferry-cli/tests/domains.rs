@@ -437,3 +437,30 @@ fn a_bad_domain_names_file_line_and_column() {
         "{out}"
     );
 }
+
+#[test]
+fn files_may_declare_a_domain_before_the_one_it_is_based_on() {
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "schema/a_users.sql",
+        "CREATE DOMAIN handle AS base_name COLLATE \"C\" CHECK (VALUE <> '');\n\
+         CREATE TABLE users (h handle COLLATE \"C\", n base_name);\n",
+    );
+    write_file(
+        dir.path(),
+        "schema/b_types.sql",
+        "CREATE DOMAIN base_name AS varchar(30) COLLATE \"C\";\n",
+    );
+    let schema = dir.path().join("schema").display().to_string();
+    let out = ok(run(&["push", "--url", &db.url, "--schema", &schema]));
+    let created = |name: &str| {
+        out.stdout
+            .find(&format!("CREATE DOMAIN public.{name}"))
+            .unwrap_or_else(|| panic!("{name} not created:\n{out}"))
+    };
+    assert!(created("base_name") < created("handle"), "{out}");
+    diff_is_empty(&schema, &db.url, "files vs database");
+    diff_is_empty(&db.url, &schema, "database vs files");
+}

@@ -24,7 +24,7 @@ CREATE DOMAIN status AS varchar(10) DEFAULT 'new' CHECK (VALUE IN ('new', 'done'
 CREATE DOMAIN dob AS date CHECK (VALUE > '1900-01-01'::date AND VALUE < CURRENT_DATE);
 CREATE DOMAIN stamp AS timestamptz DEFAULT now() NOT NULL;
 CREATE DOMAIN lowered AS text COLLATE "C" CHECK (VALUE = lower(VALUE) AND length(VALUE) > 0);
-CREATE DOMAIN short_lowered AS lowered CHECK (char_length(VALUE) <= 20);
+CREATE DOMAIN short_lowered AS lowered COLLATE "C" CHECK (char_length(VALUE) <= 20);
 CREATE DOMAIN feeling AS mood DEFAULT 'ok';
 CREATE DOMAIN small_list AS int[] CHECK (cardinality(VALUE) <= 3);
 CREATE DOMAIN ipv4 AS inet CHECK (family(VALUE) = 4);

@@ -184,7 +184,7 @@ impl<'d> Loader<'d> {
         for v in self.schema.views.values_mut() {
             v.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         }
-        self.normalise_domain_column_collations();
+        self.normalise_domain_collations();
         crate::view::resolve_views(&mut self.schema);
         Ok(self.schema)
     }

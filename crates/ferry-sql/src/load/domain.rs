@@ -74,14 +74,9 @@ impl Loader<'_> {
         }
         if let Some(base) = self.domain_of_type(&domain.data_type) {
             // PostgreSQL copies the base domain's default when none is given (DEFAULT
-            // NULL removes it), and a collation equal to the inherited one is no change.
+            // NULL removes it). A repeated collation is dropped when loading is done.
             if !default_given {
                 domain.default = base.default.clone();
-            }
-            if domain.collation.is_some()
-                && domain.collation == self.effective_collation(&domain.data_type)
-            {
-                domain.collation = None;
             }
         }
         self.schema.domains.insert(name, domain);
@@ -111,11 +106,27 @@ impl Loader<'_> {
         None
     }
 
-    /// A column of a domain type whose COLLATE repeats the domain's collation has none of
-    /// its own, as the server sees it.
-    pub(super) fn normalise_domain_column_collations(&mut self) {
+    /// A domain based on a domain, or a column of a domain type, whose COLLATE repeats the
+    /// collation it inherits has none of its own, as the server sees it.
+    pub(super) fn normalise_domain_collations(&mut self) {
         if self.schema.domains.is_empty() {
             return;
+        }
+        let repeated: Vec<QualifiedName> = self
+            .schema
+            .domains
+            .values()
+            .filter(|d| {
+                d.collation.is_some()
+                    && self.domain_of_type(&d.data_type).is_some()
+                    && d.collation == self.effective_collation(&d.data_type)
+            })
+            .map(|d| d.name.clone())
+            .collect();
+        for n in repeated {
+            if let Some(d) = self.schema.domains.get_mut(&n) {
+                d.collation = None;
+            }
         }
         let mut same: Vec<(QualifiedName, String)> = Vec::new();
         for t in self.schema.tables.values() {
