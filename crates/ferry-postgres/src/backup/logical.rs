@@ -139,12 +139,13 @@ pub(super) fn dump(client: &mut Client, out: &Path) -> Result<BackupInfo, DbErro
         "-- Restore into an empty database with ferry, or with\n\
          --   psql --single-transaction -v ON_ERROR_STOP=1 -f FILE\n\
          --\n\
-         -- Holds what ferry models, with every row: schemas, enum types, sequences and their\n\
-         -- values, tables (columns, defaults, identity and generated columns, collations,\n\
-         -- primary keys, unique and check constraints, foreign keys, indexes, comments), and\n\
-         -- ferry's migration history (schema ferry).\n\
+         -- Holds what ferry models, with every row: schemas, extensions, enum and composite\n\
+         -- types, sequences and their values, tables (columns, defaults, identity and\n\
+         -- generated columns, collations, primary keys, unique and check constraints, foreign\n\
+         -- keys, indexes, comments, row level security and policies), and ferry's migration\n\
+         -- history (schema ferry).\n\
          -- Leaves out: owners, privileges, database and role settings, and every object ferry\n\
-         -- does not model (views, functions, triggers, policies, domains, extensions, ...).\n\
+         -- does not model (views, functions, triggers, domains, ...).\n\
          -- pg_dump's custom format holds those: ferry uses it when pg_dump is installed.\n",
     );
     if left_out.is_empty() {
@@ -284,10 +285,11 @@ fn copy_rows(
 
 /// The statements that build `schema` in an empty database, split around the rows:
 /// (before: namespaces, types, sequences, tables with their checks, comments, sequence
-/// owners; after: primary keys, unique constraints, indexes, foreign keys).
+/// owners; after: primary keys, unique constraints, indexes, foreign keys, row level
+/// security and policies).
 ///
 /// Both halves come from ferry's planner: first from an empty schema to `schema` without
-/// keys and indexes, then from there to `schema`, which adds exactly those.
+/// keys, indexes and policies, then from there to `schema`, which adds exactly those.
 fn schema_statements(schema: &Schema) -> Result<(Vec<String>, Vec<String>), DbError> {
     let mut bare = schema.clone();
     for table in bare.tables.values_mut() {
@@ -295,6 +297,10 @@ fn schema_statements(schema: &Schema) -> Result<(Vec<String>, Vec<String>), DbEr
         table.uniques.clear();
         table.foreign_keys.clear();
         table.indexes.clear();
+        // Policies and row level security after the rows, which they must not filter.
+        table.row_security = false;
+        table.force_row_security = false;
+        table.policies.clear();
     }
     let plan = |from: &Schema, to: &Schema| {
         let changes = diff(from, to, &Renames::default());
@@ -338,13 +344,12 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
                        WHEN c.relkind = 'm' THEN 'materialized view' \
                        WHEN c.relkind = 'f' THEN 'foreign table' \
                        WHEN c.relkind = 'p' THEN 'partitioned table' \
-                       WHEN c.relkind = 'c' THEN 'composite type' \
                        WHEN c.relispartition THEN 'partition' \
                        ELSE 'inheriting table' END AS kind, \
                   {rel} AS name \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE {USER_SCHEMA} AND {rel_member} \
-              AND (c.relkind IN ('v', 'm', 'f', 'p', 'c') \
+              AND (c.relkind IN ('v', 'm', 'f', 'p') \
                    OR (c.relkind = 'r' AND n.nspname <> 'ferry' AND (c.relispartition \
                        OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)))) \
            UNION ALL \
@@ -365,15 +370,6 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
              JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE r.rulename <> '_RETURN' AND {USER_SCHEMA} AND {rel_member} \
            UNION ALL \
-           SELECT 'policy', quote_ident(pol.polname) || ' on ' || {rel} \
-             FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE {USER_SCHEMA} \
-           UNION ALL \
-           SELECT 'row-level security setting of', {rel} \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE c.relrowsecurity AND {USER_SCHEMA} AND {rel_member} \
-           UNION ALL \
            SELECT CASE co.contype WHEN 'x' THEN 'exclusion constraint' \
                     ELSE 'NOT VALID constraint (restored as valid)' END, \
                   quote_ident(co.conname) || ' on ' || {rel} \
@@ -391,9 +387,6 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
            SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname) \
              FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
             WHERE {USER_SCHEMA} AND {coll_member} \
-           UNION ALL \
-           SELECT 'extension', quote_ident(e.extname) FROM pg_extension e \
-            WHERE e.extname <> 'plpgsql' \
            UNION ALL \
            SELECT 'event trigger', quote_ident(ev.evtname) FROM pg_event_trigger ev \
            UNION ALL \
