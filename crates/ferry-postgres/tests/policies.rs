@@ -310,3 +310,55 @@ fn unchanged_plan_is_empty_even_with_server_rewrites() {
     let p = plan(&loaded, &loaded);
     assert!(p.steps.is_empty());
 }
+
+/// ferry's logical dump holds extensions, composite types, row level security and
+/// policies; rows of a table that forces row level security restore in full (the policies
+/// come after the rows).
+#[test]
+fn builtin_dump_holds_policies_extensions_and_composite_types() {
+    use ferry_core::{Backup, Database};
+    use ferry_postgres::BackupMethod;
+
+    let Some(src) = TestDb::new() else { return };
+    let sql = SCHEMA.replace("CURRENT_ROLE, ", "");
+    src.execute(&sql);
+    src.execute(
+        "INSERT INTO tenants VALUES (1, 'Acme', 'pro'), (2, 'Other', NULL);
+         INSERT INTO app.docs (id, tenant_id, owner, price)
+           VALUES (1, 1, 'someone else', ROW(9.5, 'EUR'));",
+    );
+    let mut source = src.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("backup.sql");
+    let info = source.backup_with(&path, BackupMethod::Builtin).unwrap();
+    assert_eq!(info.method, "ferry logical dump", "{}", info.method);
+    assert_eq!((info.tables, info.rows), (2, 3));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = |s: &str| {
+        text.find(s)
+            .unwrap_or_else(|| panic!("{s} missing:\n{text}"))
+    };
+    assert!(
+        at("COPY app.docs") < at("CREATE POLICY by_tenant"),
+        "{text}"
+    );
+
+    let Some(dst) = TestDb::new() else { return };
+    let mut target = dst.connect();
+    target.restore_from(&path).unwrap();
+    let restored = target.inspect().unwrap();
+    let original = source.inspect().unwrap();
+    assert_same(&original, &restored, "restored");
+    assert_eq!(original.extensions, restored.extensions);
+    assert_eq!(original.composite_types, restored.composite_types);
+    let rows = |db: &mut ferry_postgres::PgDatabase| -> Vec<String> {
+        db.client()
+            .query("SELECT id::text || (price).currency FROM app.docs", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    assert_eq!(rows(&mut target), ["1EUR"]);
+    assert_eq!(rows(&mut source), rows(&mut target));
+}

@@ -4,7 +4,7 @@
 //! The file is, in order:
 //!
 //! 1. a header comment: ferry's version, the time, the server, and every object of the
-//!    database the file does **not** hold (ferry does not model views, functions, …);
+//!    database the file does **not** hold (objects ferry does not model: rules, aggregates, …);
 //! 2. `SET` lines: the session settings the rows were written under;
 //! 3. the schema without keys, indexes and foreign keys (ferry's planner from an empty
 //!    schema), then ferry's own tables (schema `ferry`, the migration history), rendered
@@ -139,12 +139,13 @@ pub(super) fn dump(client: &mut Client, out: &Path) -> Result<BackupInfo, DbErro
         "-- Restore into an empty database with ferry, or with\n\
          --   psql --single-transaction -v ON_ERROR_STOP=1 -f FILE\n\
          --\n\
-         -- Holds what ferry models, with every row: schemas, enum types, domains, sequences and their\n\
-         -- values, tables (columns, defaults, identity and generated columns, collations,\n\
-         -- primary keys, unique and check constraints, foreign keys, indexes, comments), and\n\
-         -- ferry's migration history (schema ferry).\n\
-         -- Leaves out: owners, privileges, database and role settings, and every object ferry\n\
-         -- does not model (views, functions, triggers, policies, extensions, ...).\n\
+         -- Holds what ferry models, with every row: schemas, extensions, enum and composite\n\
+         -- types, domains, sequences and their values, functions and procedures, tables\n\
+         -- (columns, defaults, identity and generated columns, collations, keys, checks,\n\
+         -- foreign keys, indexes, partitions, triggers, row level security and policies,\n\
+         -- comments), views, privileges, and ferry's migration history (schema ferry).\n\
+         -- Leaves out: owners, database and role settings, and every object ferry does not\n\
+         -- model (rules, aggregates, event triggers, ...).\n\
          -- pg_dump's custom format holds those: ferry uses it when pg_dump is installed.\n",
     );
     if left_out.is_empty() {
@@ -287,10 +288,11 @@ fn copy_rows(
 
 /// The statements that build `schema` in an empty database, split around the rows:
 /// (before: namespaces, types, sequences, tables with their checks, comments, sequence
-/// owners; after: primary keys, unique constraints, indexes, foreign keys).
+/// owners; after: primary keys, unique constraints, indexes, foreign keys, triggers, row
+/// level security and policies).
 ///
 /// Both halves come from ferry's planner: first from an empty schema to `schema` without
-/// keys and indexes, then from there to `schema`, which adds exactly those.
+/// keys, indexes and policies, then from there to `schema`, which adds exactly those.
 fn schema_statements(schema: &Schema) -> Result<(Vec<String>, Vec<String>), DbError> {
     let mut bare = schema.clone();
     for table in bare.tables.values_mut() {
@@ -298,7 +300,14 @@ fn schema_statements(schema: &Schema) -> Result<(Vec<String>, Vec<String>), DbEr
         table.uniques.clear();
         table.foreign_keys.clear();
         table.indexes.clear();
+        // Policies and row level security after the rows, which they must not filter.
+        table.row_security = false;
+        table.force_row_security = false;
+        table.policies.clear();
     }
+    // Triggers after the rows too: restoring must not fire them (an audit trigger would
+    // write rows, an updated_at trigger rewrite them).
+    bare.triggers.clear();
     let plan = |from: &Schema, to: &Schema| {
         let changes = diff(from, to, &Renames::default());
         crate::plan::plan(from, to, &changes).map_err(|e| {
@@ -337,43 +346,25 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
     let rel = "quote_ident(n.nspname) || '.' || quote_ident(c.relname)";
     let sql = format!(
         "SELECT o.kind, o.name FROM ( \
-           SELECT CASE WHEN c.relkind = 'v' THEN 'view' \
-                       WHEN c.relkind = 'm' THEN 'materialized view' \
-                       WHEN c.relkind = 'f' THEN 'foreign table' \
-                       WHEN c.relkind = 'c' THEN 'composite type' \
+           SELECT CASE WHEN c.relkind = 'f' THEN 'foreign table' \
                        ELSE 'inheriting table' END AS kind, \
                   {rel} AS name \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE {USER_SCHEMA} AND {rel_member} \
-              AND (c.relkind IN ('v', 'm', 'f', 'c') \
+              AND (c.relkind = 'f' \
                    OR (c.relkind = 'r' AND n.nspname <> 'ferry' AND NOT c.relispartition \
                        AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid))) \
            UNION ALL \
-           SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' \
-                    ELSE 'function' END, \
+           SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'window function' END, \
                   quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' \
                     || pg_get_function_identity_arguments(p.oid) || ')' \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-            WHERE {USER_SCHEMA} AND {proc_member} \
-           UNION ALL \
-           SELECT 'trigger', quote_ident(t.tgname) || ' on ' || {rel} \
-             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE NOT t.tgisinternal AND {USER_SCHEMA} AND {rel_member} \
+            WHERE p.prokind IN ('a', 'w') AND {USER_SCHEMA} AND {proc_member} \
            UNION ALL \
            SELECT 'rule', quote_ident(r.rulename) || ' on ' || {rel} \
              FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
             WHERE r.rulename <> '_RETURN' AND {USER_SCHEMA} AND {rel_member} \
-           UNION ALL \
-           SELECT 'policy', quote_ident(pol.polname) || ' on ' || {rel} \
-             FROM pg_policy pol JOIN pg_class c ON c.oid = pol.polrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE {USER_SCHEMA} \
-           UNION ALL \
-           SELECT 'row-level security setting of', {rel} \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-            WHERE c.relrowsecurity AND {USER_SCHEMA} AND {rel_member} \
            UNION ALL \
            SELECT CASE co.contype WHEN 'x' THEN 'exclusion constraint' \
                     ELSE 'NOT VALID constraint (restored as valid)' END, \
@@ -399,9 +390,6 @@ fn left_out(tx: &mut Transaction<'_>) -> Result<Vec<(String, String)>, DbError> 
            SELECT 'collation', quote_ident(n.nspname) || '.' || quote_ident(co.collname) \
              FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
             WHERE {USER_SCHEMA} AND {coll_member} \
-           UNION ALL \
-           SELECT 'extension', quote_ident(e.extname) FROM pg_extension e \
-            WHERE e.extname <> 'plpgsql' \
            UNION ALL \
            SELECT 'event trigger', quote_ident(ev.evtname) FROM pg_event_trigger ev \
            UNION ALL \
