@@ -84,11 +84,18 @@ pub fn load_files(
 }
 
 /// Narrows both sides to the privileges ferry manages: those of the roles in
-/// `[privileges] roles`, else of every role `desired` grants something to. Grants to other
-/// roles are someone else's business and never revoked.
-pub fn managed_grants(current: &mut Schema, desired: &mut Schema, config: Option<&Config>) {
+/// `[privileges] roles`, else of every role the declared schema (the files; `desired`
+/// unless `current` is the files) grants something to. Grants to other roles are someone
+/// else's business and never revoked.
+pub fn managed_grants(
+    current: &mut Schema,
+    desired: &mut Schema,
+    current_is_declared: bool,
+    config: Option<&Config>,
+) {
     let roles: BTreeSet<String> = match config.and_then(|c| c.privileges.roles.as_ref()) {
         Some(roles) => roles.iter().cloned().collect(),
+        None if current_is_declared => current.grantees(),
         None => desired.grantees(),
     };
     current.retain_grants(|r| roles.contains(r));

@@ -1390,7 +1390,9 @@ mod classifier {
         assert_eq!(skip("CREATE OR REPLACE VIEW v AS SELECT 1"), None);
         assert_eq!(skip("create materialized view v as select 1"), None);
         assert_eq!(
-            skip("CREATE VIEW v AS SELECT 1; CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))"),
+            skip(
+                "CREATE VIEW v AS SELECT 1; CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))"
+            ),
             out(Feature::Exclude)
         );
         // Functions, procedures and triggers are modelled.

@@ -14,8 +14,8 @@ use postgres::{GenericClient, Row};
 use crate::dialect::quote_ident;
 
 mod domains;
-mod grants;
 mod functions;
+mod grants;
 mod security;
 
 /// Schemas that are never user schema: system ones and ferry's own bookkeeping.

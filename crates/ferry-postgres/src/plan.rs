@@ -2991,9 +2991,9 @@ fn type_change(from: &str, to: &str) -> TypeChange {
 }
 
 mod domains;
+mod functions;
 mod grants;
 mod partitions;
-mod functions;
 mod security;
 mod views;
 

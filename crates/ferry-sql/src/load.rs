@@ -11,9 +11,9 @@ use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 mod domain;
+mod function;
 mod grant;
 mod partition;
-mod function;
 mod replay;
 mod security;
 mod view;

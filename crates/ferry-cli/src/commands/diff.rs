@@ -74,7 +74,14 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
     let dev = DevServer::resolve(&args.dev, config.as_ref(), from.url().or(to.url()), kind)?;
     let mut current = from.schema(dialect, dev.as_ref())?;
     let mut desired = to.schema(dialect, dev.as_ref())?;
-    managed_grants(&mut current, &mut desired, config.as_ref());
+    // The files declare which roles are managed; between two databases, --to does.
+    let current_is_declared = matches!(from, Source::Files(_)) && !matches!(to, Source::Files(_));
+    managed_grants(
+        &mut current,
+        &mut desired,
+        current_is_declared,
+        config.as_ref(),
+    );
     report_opaque(&desired, "--to");
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);

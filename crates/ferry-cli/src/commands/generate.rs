@@ -115,7 +115,7 @@ pub fn generated_files(
     let mut current = migrations::replay(kind, base, dev)?;
     let mut desired = load_files(schema, dialect, dev)?;
     report_opaque(&desired, "the schema");
-    managed_grants(&mut current, &mut desired, config);
+    managed_grants(&mut current, &mut desired, false, config);
     let renames = resolve_renames(&current, &desired, rename_args, dialect)?;
     let up_plan = dialect.plan(
         &current,
