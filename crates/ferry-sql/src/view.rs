@@ -445,6 +445,19 @@ fn normalize_select(
 
     if let Some(qualifier) = &single {
         let _ = select.visit(&mut StripQualifier { qualifier });
+    } else if complete && !merged_columns && relations.len() > 1 {
+        // The server qualifies every column of a multi-relation SELECT: so does the key,
+        // for a name that exactly one relation has (when every relation's columns are known).
+        let known: Option<Vec<(&str, &Vec<String>)>> = relations
+            .iter()
+            .map(|r| r.columns.as_ref().map(|c| (r.qualifier.as_str(), c)))
+            .collect();
+        if let Some(known) = known {
+            let _ = select.visit(&mut QualifyColumns {
+                relations: &known,
+                depth: 0,
+            });
+        }
     }
 
     // Every output named: PostgreSQL prints `AS name` wherever the name is not the column's.
@@ -541,6 +554,43 @@ fn strip_default_schema(name: &mut ObjectName) {
     }
 }
 
+/// Turns `col` into `q.col` when exactly one of a SELECT's relations has a column `col`;
+/// subqueries (their own level, normalised already) are left alone.
+struct QualifyColumns<'r> {
+    relations: &'r [(&'r str, &'r Vec<String>)],
+    depth: usize,
+}
+
+impl VisitorMut for QualifyColumns<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Ast) -> ControlFlow<()> {
+        if self.depth > 0 {
+            return ControlFlow::Continue(());
+        }
+        if let Ast::Identifier(id) = e {
+            let mut owners = self
+                .relations
+                .iter()
+                .filter(|(_, cols)| cols.contains(&id.value));
+            if let (Some((q, _)), None) = (owners.next(), owners.next()) {
+                *e = Ast::CompoundIdentifier(vec![Ident::new(*q), id.clone()]);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// Turns `q.col` into `col` for the one relation of a SELECT.
 struct StripQualifier<'q> {
     qualifier: &'q str,
@@ -615,6 +665,37 @@ mod tests {
         same(
             "WITH t AS (SELECT id FROM users) SELECT id FROM t",
             "WITH t AS ( SELECT users.id FROM users ) SELECT t.id FROM t;",
+        );
+    }
+
+    #[test]
+    fn unqualified_columns_of_a_join_are_qualified_like_the_server() {
+        same(
+            "SELECT name, total FROM users u JOIN orders o ON user_id = u.id WHERE status = 'a'",
+            " SELECT u.name,\n    o.total\n   FROM users u\n     JOIN orders o ON o.user_id = u.id\n  WHERE u.status = 'a'::text;",
+        );
+        same(
+            "SELECT name, count(total) FROM users, orders WHERE user_id = users.id GROUP BY name",
+            "SELECT users.name, count(orders.total) AS count FROM users, orders \
+             WHERE orders.user_id = users.id GROUP BY users.name",
+        );
+        // A name both relations have stays as written (the server would refuse it), and a
+        // subquery keeps its own level.
+        same(
+            "SELECT u.id, name FROM users u JOIN orders o ON o.user_id = u.id \
+             WHERE EXISTS (SELECT 1 FROM orders WHERE total > 0)",
+            "SELECT u.id, u.name FROM users u JOIN orders o ON o.user_id = u.id \
+             WHERE (EXISTS ( SELECT 1 FROM orders WHERE orders.total > 0))",
+        );
+        assert_ne!(
+            key(
+                "SELECT name FROM users u JOIN orders o ON o.user_id = u.id",
+                &[]
+            ),
+            key(
+                "SELECT o.total AS name FROM users u JOIN orders o ON o.user_id = u.id",
+                &[]
+            )
         );
     }
 
