@@ -254,20 +254,82 @@ impl VisitorMut for Normalize<'_> {
                 }
             }
         }
-        let single = match &mut *query.body {
+        let scope = match &mut *query.body {
             SetExpr::Select(select) => normalize_select(select, self.columns, &ctes),
             body => {
                 normalize_set_expr(body, self.columns, &ctes);
-                None
+                Scope::Other
             }
         };
-        // ORDER BY belongs to the query, not the SELECT, but reads the same relation.
-        if let (Some(qualifier), Some(order_by)) = (single, &mut query.order_by) {
-            let _ = order_by.visit(&mut StripQualifier {
-                qualifier: &qualifier,
-            });
+        // ORDER BY belongs to the query, not the SELECT, but reads the same relations (or
+        // the outputs, whose names are left alone).
+        let outputs = output_names(query).unwrap_or_default();
+        match (scope, &mut query.order_by) {
+            (Scope::Single(qualifier), Some(order_by)) => {
+                let _ = order_by.visit(&mut StripQualifier {
+                    qualifier: &qualifier,
+                });
+            }
+            (Scope::Several(relations), Some(order_by)) => {
+                let relations: Vec<(&str, &Vec<String>)> =
+                    relations.iter().map(|(q, c)| (q.as_str(), c)).collect();
+                let _ = order_by.visit(&mut QualifyColumns {
+                    relations: &relations,
+                    depth: 0,
+                    except: &outputs,
+                });
+            }
+            _ => {}
+        }
+        // The server prints what an ORDER BY item sorts by: an output name or position is
+        // printed as that output's expression.
+        if let (SetExpr::Select(select), Some(order_by)) = (&*query.body, &mut query.order_by) {
+            if let ast::OrderByKind::Expressions(items) = &mut order_by.kind {
+                for item in items {
+                    if let Some(e) = sorted_output(select, &item.expr) {
+                        item.expr = e;
+                    }
+                }
+            }
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// The expression of the output an ORDER BY item names (`ORDER BY amount`, `ORDER BY 2`),
+/// if it names one. A constant output sorted by position stays a position, as printed.
+fn sorted_output(select: &ast::Select, item: &Ast) -> Option<Ast> {
+    let outputs: Vec<(&Ast, Option<&Ident>)> = select
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { expr, alias } => Some((expr, Some(alias))),
+            SelectItem::UnnamedExpr(expr) => Some((expr, None)),
+            _ => None,
+        })
+        .collect();
+    if outputs.len() != select.projection.len() {
+        return None;
+    }
+    match item {
+        Ast::Identifier(id) => {
+            let mut named = outputs
+                .iter()
+                .filter(|(_, alias)| alias.is_some_and(|a| a.value == id.value));
+            match (named.next(), named.next()) {
+                (Some((e, _)), None) => Some((*e).clone()),
+                _ => None,
+            }
+        }
+        Ast::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let at: usize = n.parse().ok()?;
+                let (e, _) = outputs.get(at.checked_sub(1)?)?;
+                (!matches!(e, Ast::Value(_))).then(|| (**e).clone())
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -289,6 +351,15 @@ fn normalize_set_expr(
     }
 }
 
+/// What a SELECT reads, for its query's ORDER BY.
+enum Scope {
+    /// One relation, by its qualifier.
+    Single(String),
+    /// Several, each with its qualifier and columns (all known).
+    Several(Vec<(String, Vec<String>)>),
+    Other,
+}
+
 /// A relation of a FROM clause: what qualifies its columns, and its columns if known.
 struct Relation {
     qualifier: String,
@@ -299,7 +370,7 @@ fn normalize_select(
     select: &mut ast::Select,
     columns: &HashMap<QualifiedName, Vec<String>>,
     ctes: &HashMap<String, Vec<String>>,
-) -> Option<String> {
+) -> Scope {
     let mut relations: Vec<Relation> = Vec::new();
     // `JOIN ... USING` and NATURAL merge columns: `*` over them is not expanded.
     let mut merged_columns = false;
@@ -443,8 +514,10 @@ fn normalize_select(
     }
     select.projection = projection;
 
+    let mut scope = Scope::Other;
     if let Some(qualifier) = &single {
         let _ = select.visit(&mut StripQualifier { qualifier });
+        scope = Scope::Single(qualifier.clone());
     } else if complete && !merged_columns && relations.len() > 1 {
         // The server qualifies every column of a multi-relation SELECT: so does the key,
         // for a name that exactly one relation has (when every relation's columns are known).
@@ -456,7 +529,14 @@ fn normalize_select(
             let _ = select.visit(&mut QualifyColumns {
                 relations: &known,
                 depth: 0,
+                except: &[],
             });
+            scope = Scope::Several(
+                known
+                    .iter()
+                    .map(|(q, c)| (q.to_string(), (*c).clone()))
+                    .collect(),
+            );
         }
     }
 
@@ -472,7 +552,7 @@ fn normalize_select(
             fold(alias);
         }
     }
-    single
+    scope
 }
 
 fn is_plain(opts: &ast::WildcardAdditionalOptions) -> bool {
@@ -559,6 +639,8 @@ fn strip_default_schema(name: &mut ObjectName) {
 struct QualifyColumns<'r> {
     relations: &'r [(&'r str, &'r Vec<String>)],
     depth: usize,
+    /// Names left alone: a query's output names, which ORDER BY reads first.
+    except: &'r [String],
 }
 
 impl VisitorMut for QualifyColumns<'_> {
@@ -579,6 +661,9 @@ impl VisitorMut for QualifyColumns<'_> {
             return ControlFlow::Continue(());
         }
         if let Ast::Identifier(id) = e {
+            if self.except.contains(&id.value) {
+                return ControlFlow::Continue(());
+            }
             let mut owners = self
                 .relations
                 .iter()
@@ -686,6 +771,14 @@ mod tests {
              WHERE EXISTS (SELECT 1 FROM orders WHERE total > 0)",
             "SELECT u.id, u.name FROM users u JOIN orders o ON o.user_id = u.id \
              WHERE (EXISTS ( SELECT 1 FROM orders WHERE orders.total > 0))",
+        );
+        same(
+            "SELECT name, total AS amount FROM users u JOIN orders o ON user_id = u.id ORDER BY status, amount DESC, 1",
+            "SELECT u.name, o.total AS amount FROM users u JOIN orders o ON o.user_id = u.id ORDER BY u.status, o.total DESC, u.name",
+        );
+        same(
+            "SELECT upper(name) AS n FROM users ORDER BY n",
+            "SELECT upper(users.name) AS n FROM users ORDER BY (upper(users.name))",
         );
         assert_ne!(
             key(
