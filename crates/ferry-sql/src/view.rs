@@ -777,6 +777,10 @@ mod tests {
             "SELECT u.name, o.total AS amount FROM users u JOIN orders o ON o.user_id = u.id ORDER BY u.status, o.total DESC, u.name",
         );
         same(
+            "SELECT CAST(id + 1 AS varchar(10)) AS a, (id * 2)::int8 AS b, CAST(name AS text) FROM users",
+            "SELECT ((users.id + 1))::character varying(10) AS a, ((users.id * 2))::bigint AS b, users.name FROM users",
+        );
+        same(
             "SELECT upper(name) AS n FROM users ORDER BY n",
             "SELECT upper(users.name) AS n FROM users ORDER BY (upper(users.name))",
         );
