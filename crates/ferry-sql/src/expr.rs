@@ -100,23 +100,45 @@ impl VisitorMut for Canonicalize {
                     expr,
                     ..
                 } if is_castable_away(expr) => Some((**expr).clone()),
-                // `::int` and `::integer` are one type: the server prints the latter.
+                // `CAST(x AS t)` is printed `x::t`.
+                Ast::Cast {
+                    kind: kind @ ast::CastKind::Cast,
+                    ..
+                } => {
+                    *kind = ast::CastKind::DoubleColon;
+                    continue;
+                }
+                // The server coerces `character varying` to text where text is wanted:
+                // `(x::character varying)::text`.
                 Ast::Cast {
                     kind: ast::CastKind::DoubleColon,
+                    expr,
                     data_type,
                     ..
-                } if canonical_cast_type(data_type).is_some() => {
-                    *data_type = canonical_cast_type(data_type).expect("checked");
-                    None
+                } if data_type.to_string().eq_ignore_ascii_case("text")
+                    && matches!(&**expr, Ast::Cast { data_type: inner, .. }
+                        if inner.to_string().starts_with("character varying")) =>
+                {
+                    Some((**expr).clone())
                 }
                 // `current_setting('x')::text`: the server drops a cast to text of a
                 // function that returns text.
                 Ast::Cast {
                     kind: ast::CastKind::DoubleColon,
                     expr,
-                    data_type: ast::DataType::Text,
+                    data_type,
                     ..
-                } if returns_text(expr) => Some((**expr).clone()),
+                } if data_type.to_string().eq_ignore_ascii_case("text") && returns_text(expr) => {
+                    Some((**expr).clone())
+                }
+                // Type names in casts as the server prints them (`::character varying`,
+                // `::integer`).
+                Ast::Cast { data_type, .. } => {
+                    if let Some(t) = canonical_cast_type(data_type) {
+                        *data_type = t;
+                    }
+                    None
+                }
                 Ast::TypedString(ts) => Some(Ast::Value(ts.value.clone())),
                 // The server prints `LIKE` as `~~` and `ILIKE` as `~~*`.
                 Ast::Like {
@@ -269,6 +291,43 @@ pub(crate) fn fold(id: &mut ast::Ident) {
     }
 }
 
+/// A cast's type under the name PostgreSQL prints (`varchar(20)` → `character varying(20)`,
+/// `int4` → `integer`, `timestamptz` → `timestamp with time zone`); `None` when it already
+/// is, or is not one of these.
+fn canonical_cast_type(t: &ast::DataType) -> Option<ast::DataType> {
+    let written = t.to_string().to_lowercase();
+    let (body, array) = match written.strip_suffix("[]") {
+        Some(b) => (b, "[]"),
+        None => (written.as_str(), ""),
+    };
+    let (base, modifier) = match body.find('(') {
+        Some(i) if !body.contains(" with") => (body[..i].trim(), &body[i..]),
+        _ => (body, ""),
+    };
+    let canonical = match base {
+        "varchar" | "character varying" => "character varying",
+        "int" | "int4" | "integer" => "integer",
+        "int8" | "bigint" => "bigint",
+        "int2" | "smallint" => "smallint",
+        "bool" | "boolean" => "boolean",
+        "float8" | "double precision" => "double precision",
+        "float4" | "real" => "real",
+        "decimal" | "numeric" => "numeric",
+        "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
+        "timestamp" | "timestamp without time zone" => "timestamp without time zone",
+        "text" | "date" => base,
+        _ => return None,
+    };
+    let name = format!("{canonical}{modifier}{array}");
+    if name == t.to_string() {
+        return None;
+    }
+    Some(ast::DataType::Custom(
+        ast::ObjectName::from(vec![ast::Ident::new(name)]),
+        Vec::new(),
+    ))
+}
+
 fn is_castable_away(e: &Ast) -> bool {
     matches!(
         e,
@@ -278,22 +337,6 @@ fn is_castable_away(e: &Ast) -> bool {
             | Ast::Array(_)
             | Ast::InList { .. }
     ) || matches!(e, Ast::UnaryOp { op: UnaryOperator::Minus, expr } if matches!(**expr, Ast::Value(_)))
-}
-
-/// The spelling the server prints for a cast to a type with several names; `None` when
-/// the type is already spelled so (or is not one of those).
-fn canonical_cast_type(t: &ast::DataType) -> Option<ast::DataType> {
-    use ast::DataType as T;
-    let to = match t {
-        T::Int(None) | T::Int4(None) => T::Integer(None),
-        T::Int8(None) => T::BigInt(None),
-        T::Int2(None) => T::SmallInt(None),
-        T::Bool => T::Boolean,
-        T::Float8 => T::DoublePrecision,
-        T::Float4 => T::Real,
-        _ => return None,
-    };
-    Some(to)
 }
 
 /// A call of a built-in function that returns `text`.
@@ -395,6 +438,22 @@ mod tests {
             expr(b, DialectKind::Postgres),
         );
         assert_ne!(x.key, y.key, "{a}  vs  {b}");
+    }
+
+    #[test]
+    fn cast_spellings_compare_equal() {
+        same(
+            "(a + b)::varchar <> 'x'",
+            "((((a + b))::character varying)::text <> 'x'::text)",
+        );
+        same("CAST(a + 1 AS int8) > 0", "(((a + 1))::bigint > 0)");
+        same("(a / 2)::decimal(10,2)", "((a / 2))::numeric(10,2)");
+        same(
+            "(t + 1)::timestamptz[]",
+            "((t + 1))::timestamp with time zone[]",
+        );
+        differ("(a + b)::varchar", "(a + b)::text");
+        differ("(a + b)::int4", "(a + b)::int8");
     }
 
     #[test]

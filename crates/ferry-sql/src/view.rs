@@ -281,20 +281,82 @@ impl VisitorMut for Normalize<'_> {
                 }
             }
         }
-        let single = match &mut *query.body {
+        let scope = match &mut *query.body {
             SetExpr::Select(select) => normalize_select(select, self.columns, &ctes),
             body => {
                 normalize_set_expr(body, self.columns, &ctes);
-                None
+                Scope::Other
             }
         };
-        // ORDER BY belongs to the query, not the SELECT, but reads the same relation.
-        if let (Some(qualifier), Some(order_by)) = (single, &mut query.order_by) {
-            let _ = order_by.visit(&mut StripQualifier {
-                qualifier: &qualifier,
-            });
+        // ORDER BY belongs to the query, not the SELECT, but reads the same relations (or
+        // the outputs, whose names are left alone).
+        let outputs = output_names(query).unwrap_or_default();
+        match (scope, &mut query.order_by) {
+            (Scope::Single(qualifier), Some(order_by)) => {
+                let _ = order_by.visit(&mut StripQualifier {
+                    qualifier: &qualifier,
+                });
+            }
+            (Scope::Several(relations), Some(order_by)) => {
+                let relations: Vec<(&str, &Vec<String>)> =
+                    relations.iter().map(|(q, c)| (q.as_str(), c)).collect();
+                let _ = order_by.visit(&mut QualifyColumns {
+                    relations: &relations,
+                    depth: 0,
+                    except: &outputs,
+                });
+            }
+            _ => {}
+        }
+        // The server prints what an ORDER BY item sorts by: an output name or position is
+        // printed as that output's expression.
+        if let (SetExpr::Select(select), Some(order_by)) = (&*query.body, &mut query.order_by) {
+            if let ast::OrderByKind::Expressions(items) = &mut order_by.kind {
+                for item in items {
+                    if let Some(e) = sorted_output(select, &item.expr) {
+                        item.expr = e;
+                    }
+                }
+            }
         }
         ControlFlow::Continue(())
+    }
+}
+
+/// The expression of the output an ORDER BY item names (`ORDER BY amount`, `ORDER BY 2`),
+/// if it names one. A constant output sorted by position stays a position, as printed.
+fn sorted_output(select: &ast::Select, item: &Ast) -> Option<Ast> {
+    let outputs: Vec<(&Ast, Option<&Ident>)> = select
+        .projection
+        .iter()
+        .filter_map(|i| match i {
+            SelectItem::ExprWithAlias { expr, alias } => Some((expr, Some(alias))),
+            SelectItem::UnnamedExpr(expr) => Some((expr, None)),
+            _ => None,
+        })
+        .collect();
+    if outputs.len() != select.projection.len() {
+        return None;
+    }
+    match item {
+        Ast::Identifier(id) => {
+            let mut named = outputs
+                .iter()
+                .filter(|(_, alias)| alias.is_some_and(|a| a.value == id.value));
+            match (named.next(), named.next()) {
+                (Some((e, _)), None) => Some((*e).clone()),
+                _ => None,
+            }
+        }
+        Ast::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => {
+                let at: usize = n.parse().ok()?;
+                let (e, _) = outputs.get(at.checked_sub(1)?)?;
+                (!matches!(e, Ast::Value(_))).then(|| (**e).clone())
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -316,6 +378,15 @@ fn normalize_set_expr(
     }
 }
 
+/// What a SELECT reads, for its query's ORDER BY.
+enum Scope {
+    /// One relation, by its qualifier.
+    Single(String),
+    /// Several, each with its qualifier and columns (all known).
+    Several(Vec<(String, Vec<String>)>),
+    Other,
+}
+
 /// A relation of a FROM clause: what qualifies its columns, and its columns if known.
 struct Relation {
     qualifier: String,
@@ -326,7 +397,7 @@ fn normalize_select(
     select: &mut ast::Select,
     columns: &HashMap<QualifiedName, Vec<String>>,
     ctes: &HashMap<String, Vec<String>>,
-) -> Option<String> {
+) -> Scope {
     let mut relations: Vec<Relation> = Vec::new();
     // `JOIN ... USING` and NATURAL merge columns: `*` over them is not expanded.
     let mut merged_columns = false;
@@ -470,8 +541,30 @@ fn normalize_select(
     }
     select.projection = projection;
 
+    let mut scope = Scope::Other;
     if let Some(qualifier) = &single {
         let _ = select.visit(&mut StripQualifier { qualifier });
+        scope = Scope::Single(qualifier.clone());
+    } else if complete && !merged_columns && relations.len() > 1 {
+        // The server qualifies every column of a multi-relation SELECT: so does the key,
+        // for a name that exactly one relation has (when every relation's columns are known).
+        let known: Option<Vec<(&str, &Vec<String>)>> = relations
+            .iter()
+            .map(|r| r.columns.as_ref().map(|c| (r.qualifier.as_str(), c)))
+            .collect();
+        if let Some(known) = known {
+            let _ = select.visit(&mut QualifyColumns {
+                relations: &known,
+                depth: 0,
+                except: &[],
+            });
+            scope = Scope::Several(
+                known
+                    .iter()
+                    .map(|(q, c)| (q.to_string(), (*c).clone()))
+                    .collect(),
+            );
+        }
     }
 
     // Every output named: PostgreSQL prints `AS name` wherever the name is not the column's.
@@ -486,7 +579,7 @@ fn normalize_select(
             fold(alias);
         }
     }
-    single
+    scope
 }
 
 fn is_plain(opts: &ast::WildcardAdditionalOptions) -> bool {
@@ -568,6 +661,48 @@ fn strip_default_schema(name: &mut ObjectName) {
     }
 }
 
+/// Turns `col` into `q.col` when exactly one of a SELECT's relations has a column `col`;
+/// subqueries (their own level, normalised already) are left alone.
+struct QualifyColumns<'r> {
+    relations: &'r [(&'r str, &'r Vec<String>)],
+    depth: usize,
+    /// Names left alone: a query's output names, which ORDER BY reads first.
+    except: &'r [String],
+}
+
+impl VisitorMut for QualifyColumns<'_> {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth += 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_query(&mut self, _: &mut Query) -> ControlFlow<()> {
+        self.depth -= 1;
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, e: &mut Ast) -> ControlFlow<()> {
+        if self.depth > 0 {
+            return ControlFlow::Continue(());
+        }
+        if let Ast::Identifier(id) = e {
+            if self.except.contains(&id.value) {
+                return ControlFlow::Continue(());
+            }
+            let mut owners = self
+                .relations
+                .iter()
+                .filter(|(_, cols)| cols.contains(&id.value));
+            if let (Some((q, _)), None) = (owners.next(), owners.next()) {
+                *e = Ast::CompoundIdentifier(vec![Ident::new(*q), id.clone()]);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 /// Turns `q.col` into `col` for the one relation of a SELECT.
 struct StripQualifier<'q> {
     qualifier: &'q str,
@@ -642,6 +777,49 @@ mod tests {
         same(
             "WITH t AS (SELECT id FROM users) SELECT id FROM t",
             "WITH t AS ( SELECT users.id FROM users ) SELECT t.id FROM t;",
+        );
+    }
+
+    #[test]
+    fn unqualified_columns_of_a_join_are_qualified_like_the_server() {
+        same(
+            "SELECT name, total FROM users u JOIN orders o ON user_id = u.id WHERE status = 'a'",
+            " SELECT u.name,\n    o.total\n   FROM users u\n     JOIN orders o ON o.user_id = u.id\n  WHERE u.status = 'a'::text;",
+        );
+        same(
+            "SELECT name, count(total) FROM users, orders WHERE user_id = users.id GROUP BY name",
+            "SELECT users.name, count(orders.total) AS count FROM users, orders \
+             WHERE orders.user_id = users.id GROUP BY users.name",
+        );
+        // A name both relations have stays as written (the server would refuse it), and a
+        // subquery keeps its own level.
+        same(
+            "SELECT u.id, name FROM users u JOIN orders o ON o.user_id = u.id \
+             WHERE EXISTS (SELECT 1 FROM orders WHERE total > 0)",
+            "SELECT u.id, u.name FROM users u JOIN orders o ON o.user_id = u.id \
+             WHERE (EXISTS ( SELECT 1 FROM orders WHERE orders.total > 0))",
+        );
+        same(
+            "SELECT name, total AS amount FROM users u JOIN orders o ON user_id = u.id ORDER BY status, amount DESC, 1",
+            "SELECT u.name, o.total AS amount FROM users u JOIN orders o ON o.user_id = u.id ORDER BY u.status, o.total DESC, u.name",
+        );
+        same(
+            "SELECT CAST(id + 1 AS varchar(10)) AS a, (id * 2)::int8 AS b, CAST(name AS text) FROM users",
+            "SELECT ((users.id + 1))::character varying(10) AS a, ((users.id * 2))::bigint AS b, users.name FROM users",
+        );
+        same(
+            "SELECT upper(name) AS n FROM users ORDER BY n",
+            "SELECT upper(users.name) AS n FROM users ORDER BY (upper(users.name))",
+        );
+        assert_ne!(
+            key(
+                "SELECT name FROM users u JOIN orders o ON o.user_id = u.id",
+                &[]
+            ),
+            key(
+                "SELECT o.total AS name FROM users u JOIN orders o ON o.user_id = u.id",
+                &[]
+            )
         );
     }
 
