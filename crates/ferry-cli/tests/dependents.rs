@@ -8,21 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
-fn project(url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(
-        dir.path(),
-        "ferry.toml",
-        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
-    );
-    dir
-}
-
 /// The database equals the schema files.
 fn matches_schema(db: &PgDb, dir: &Path) {
     let out = run(&[
@@ -51,7 +36,7 @@ $$;
 #[test]
 fn column_type_change_under_a_view_and_a_function() {
     let db = PgDb::new();
-    let p = project(&db.url);
+    let p = pg_project(&db.url);
     let dir = p.path();
     write_file(dir, "schema/s.sql", SCORES);
     ok(run_in(dir, &["generate", "init", "--version", "1"]));
@@ -99,7 +84,7 @@ CREATE VIEW cheerful AS SELECT name, mood FROM people WHERE mood <> 'sad';
 #[test]
 fn enum_value_removed_under_a_view() {
     let db = PgDb::new();
-    let p = project(&db.url);
+    let p = pg_project(&db.url);
     let dir = p.path();
     write_file(dir, "schema/s.sql", MOODS);
     ok(run_in(dir, &["generate", "init", "--version", "1"]));

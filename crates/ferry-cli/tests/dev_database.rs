@@ -16,11 +16,6 @@ CREATE VIEW shelf AS
   FROM authors JOIN books ON books.author_id = authors.id;
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 #[test]
 fn files_compare_in_the_servers_form() {
     let db = PgDb::new();

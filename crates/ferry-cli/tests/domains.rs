@@ -28,11 +28,6 @@ CREATE TABLE users (
 );
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 fn rows(db: &PgDb, sql: &str) -> Vec<Vec<Option<String>>> {
     db.query_strings(sql)
 }
@@ -43,16 +38,6 @@ fn one(db: &PgDb, sql: &str) -> String {
         .next()
         .and_then(|r| r.into_iter().next().flatten())
         .unwrap_or_default()
-}
-
-fn project(url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(
-        dir.path(),
-        "ferry.toml",
-        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
-    );
-    dir
 }
 
 #[track_caller]
@@ -334,7 +319,7 @@ fn pull_then_push_into_an_empty_database() {
 #[test]
 fn generate_migrate_and_rollback_domain_changes() {
     let db = PgDb::new();
-    let p = project(&db.url);
+    let p = pg_project(&db.url);
     let dir: &Path = p.path();
     write_file(dir, "schema/s.sql", SCHEMA);
     ok(run_in(dir, &["generate", "init", "--version", "1"]));

@@ -5,11 +5,6 @@ mod common;
 
 use common::*;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 /// A project with a `dev` and a protected `prod` environment.
 fn project(dev: &str, prod: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

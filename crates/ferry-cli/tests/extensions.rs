@@ -8,11 +8,6 @@ use std::path::Path;
 
 use common::*;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 const SCHEMA: &str = r#"
 CREATE SCHEMA crypto;
 CREATE EXTENSION IF NOT EXISTS citext;

@@ -35,11 +35,6 @@ $$;
 COMMENT ON FUNCTION twice(integer) IS 'doubles';
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 fn rows(db: &PgDb, sql: &str) -> Vec<Vec<Option<String>>> {
     db.query_strings(sql)
 }
@@ -157,20 +152,10 @@ fn push_run_change_and_pull() {
     );
 }
 
-fn project(url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(
-        dir.path(),
-        "ferry.toml",
-        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
-    );
-    dir
-}
-
 #[test]
 fn generate_migrate_and_rollback_functions() {
     let db = PgDb::new();
-    let p = project(&db.url);
+    let p = pg_project(&db.url);
     let dir: &Path = p.path();
     write_file(dir, "schema/s.sql", SCHEMA);
     ok(run_in(dir, &["generate", "init", "--version", "1"]));

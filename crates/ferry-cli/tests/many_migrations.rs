@@ -313,11 +313,6 @@ fn write_migrations(dir: &Path, migrations: &[Generated]) {
     }
 }
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 /// What the generator says version `applied` (the number of migrations applied) has,
 /// independently of any database: tables, views, functions, row counts.
 #[derive(Debug, PartialEq, Eq)]

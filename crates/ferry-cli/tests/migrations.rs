@@ -26,11 +26,6 @@ fn migration(dir: &Path, id: &str, up: &str, down: &str) {
     write_file(dir, &format!("migrations/{id}/down.sql"), down);
 }
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 /// ferry's advisory lock key: "ferry" in ASCII.
 const LOCK_KEY: &str = "439788663417";
 

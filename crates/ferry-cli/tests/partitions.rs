@@ -39,11 +39,6 @@ CREATE TABLE measures (sensor text, at date, value numeric(10,2))
 CREATE TABLE measures_a PARTITION OF measures FOR VALUES FROM ('a', '2024-01-01') TO ('b', '2025-01-01');
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 fn rows(db: &PgDb, sql: &str) -> Vec<Vec<Option<String>>> {
     db.query_strings(sql)
 }

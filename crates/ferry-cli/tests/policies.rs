@@ -11,11 +11,6 @@ use std::path::Path;
 
 use common::*;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 /// A login-less role, dropped on drop. Declare it before the databases that grant it
 /// anything, so that they are dropped first.
 struct Role {

@@ -12,11 +12,6 @@ use std::process::Command;
 
 use common::*;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 /// `pg_dump --schema-only` of `db`, without the random `\restrict` keys of recent dumps.
 fn schema_dump(db: &PgDb) -> String {
     let out = Command::new("pg_dump")

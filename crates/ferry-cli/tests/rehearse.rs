@@ -29,11 +29,6 @@ fn migration(dir: &Path, id: &str, up: &str, down: &str) {
     write_file(dir, &format!("migrations/{id}/down.sql"), down);
 }
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 const INIT: &str = "20260101000000_init";
 const POSTS: &str = "20260102000000_posts";
 const EMAIL: &str = "20260103000000_email";

@@ -36,11 +36,6 @@ CREATE TRIGGER log_users AFTER INSERT OR DELETE ON users
 COMMENT ON TRIGGER touch ON users IS 'counts renames';
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
 fn one(db: &PgDb, sql: &str) -> String {
     db.query_strings(sql)[0][0].clone().unwrap_or_default()
 }

@@ -20,21 +20,6 @@ CREATE MATERIALIZED VIEW order_counts AS SELECT user_id, count(*) AS n FROM orde
 CREATE UNIQUE INDEX order_counts_user ON order_counts (user_id);
 "#;
 
-fn ok(out: Output) -> Output {
-    assert!(out.success(), "{out}");
-    out
-}
-
-fn project(url: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_file(
-        dir.path(),
-        "ferry.toml",
-        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
-    );
-    dir
-}
-
 #[test]
 fn push_twice_then_pull_into_an_empty_database() {
     let db = PgDb::new();
@@ -79,7 +64,7 @@ fn rows(db: &PgDb, sql: &str) -> Vec<Vec<Option<String>>> {
 #[test]
 fn generate_migrate_and_rollback_a_view_over_a_changed_column() {
     let db = PgDb::new();
-    let p = project(&db.url);
+    let p = pg_project(&db.url);
     let dir: &Path = p.path();
     write_file(dir, "schema/s.sql", SCHEMA);
     ok(run_in(dir, &["generate", "init", "--version", "1"]));

@@ -334,3 +334,20 @@ impl Drop for Roles {
         }
     }
 }
+
+/// The output of a `ferry` run that must have succeeded.
+pub fn ok(out: Output) -> Output {
+    assert!(out.success(), "{out}");
+    out
+}
+
+/// A project directory for PostgreSQL: a `ferry.toml` whose `dev` environment is `url`.
+pub fn pg_project(url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    write_file(
+        dir.path(),
+        "ferry.toml",
+        &format!("dialect = \"postgres\"\n\n[environments.dev]\nurl = \"{url}\"\n"),
+    );
+    dir
+}
