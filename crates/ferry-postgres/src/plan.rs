@@ -83,6 +83,8 @@ struct Phases {
     sequences: Vec<Step>,
     /// Created, altered and rebuilt domains; see `domains.rs`.
     domains: Vec<Step>,
+    /// Created domains whose checks or default call a function of the schema.
+    late_domains: Vec<Step>,
     drop_foreign_keys: Vec<Step>,
     drop_constraints: Vec<Step>,
     /// Dropped tables that free a name the plan takes again; see `Planner::drop_tables`.
@@ -107,6 +109,8 @@ struct Phases {
     /// GRANT and REVOKE, once every object they name exists; see `grants.rs`.
     grants: Vec<Step>,
     drop_tables: Vec<Step>,
+    /// Dropped domains whose checks or default call a function.
+    drop_late_domains: Vec<Step>,
     drop_functions: Vec<Step>,
     drop_domains: Vec<Step>,
     drop_sequences: Vec<Step>,
@@ -129,6 +133,7 @@ impl Phases {
             self.domains,
             self.composite_types,
             self.functions,
+            self.late_domains,
             self.drop_identities,
             self.sequences,
             self.drop_foreign_keys,
@@ -150,6 +155,7 @@ impl Phases {
             self.policies,
             self.grants,
             self.drop_tables,
+            self.drop_late_domains,
             self.drop_functions,
             self.drop_domains,
             self.drop_sequences,

@@ -101,6 +101,7 @@ impl Planner<'_> {
 
         let mut creates: Vec<&Domain> = created;
         creates.extend(rebuilt.iter().filter_map(|n| self.to.domains.get(n)));
+        let after_functions = calling_functions(self.to);
         for d in dependency_order(self.to, creates) {
             let mut step = create_domain_step(self.to, d);
             if let Some(back) = restores.remove(&d.name) {
@@ -114,7 +115,11 @@ impl Planner<'_> {
                     ),
                 ));
             }
-            self.phases.domains.push(step);
+            if after_functions.contains(&d.name) {
+                self.phases.late_domains.push(step);
+            } else {
+                self.phases.domains.push(step);
+            }
         }
         for (from, to) in altered {
             if let Some(step) = alter_domain_step(from, to) {
@@ -125,11 +130,15 @@ impl Planner<'_> {
             .iter()
             .filter_map(|n| self.from.domains.get(n))
             .collect();
+        let calling = calling_functions(self.from);
         for d in dependency_order(self.from, drops).into_iter().rev() {
-            self.phases.drop_domains.push(Step::new(format!(
-                "DROP DOMAIN {}",
-                quote_qualified(&d.name)
-            )));
+            let step = Step::new(format!("DROP DOMAIN {}", quote_qualified(&d.name)));
+            if calling.contains(&d.name) {
+                // Before the functions it calls.
+                self.phases.drop_late_domains.push(step);
+            } else {
+                self.phases.drop_domains.push(step);
+            }
         }
         Ok(())
     }
@@ -448,4 +457,47 @@ fn alter_domain_step(from: &Domain, to: &Domain) -> Option<Step> {
             .push(comment_sql("DOMAIN", &name, to.comment.as_deref()));
     }
     (!step.statements.is_empty()).then_some(step)
+}
+
+/// Domains whose checks or default call a function of `schema`, and the domains based on
+/// them: created after the functions, where the others come before them (functions and
+/// composite types may take domains).
+fn calling_functions(schema: &Schema) -> BTreeSet<QualifiedName> {
+    let names: BTreeSet<&str> = schema
+        .functions
+        .keys()
+        .map(|f| f.name.name.as_str())
+        .collect();
+    // `name(` not preceded by an identifier character: a call (maybe schema-qualified).
+    let calls = |e: &ferry_core::Expr| {
+        let sql = e.sql.to_lowercase();
+        names.iter().any(|n| {
+            sql.match_indices(n).any(|(i, _)| {
+                let before = sql[..i].chars().next_back();
+                sql[i + n.len()..].trim_start().starts_with('(')
+                    && !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        })
+    };
+    let mut late: BTreeSet<QualifiedName> = schema
+        .domains
+        .values()
+        .filter(|d| {
+            d.checks.iter().any(|c| calls(&c.expr)) || d.default.as_ref().is_some_and(calls)
+        })
+        .map(|d| d.name.clone())
+        .collect();
+    loop {
+        let bases: BTreeSet<String> = late.iter().map(quote_qualified).collect();
+        let more: Vec<QualifiedName> = schema
+            .domains
+            .values()
+            .filter(|d| !late.contains(&d.name) && bases.contains(d.base_type_name()))
+            .map(|d| d.name.clone())
+            .collect();
+        if more.is_empty() {
+            return late;
+        }
+        late.extend(more);
+    }
 }
