@@ -1,6 +1,7 @@
 //! Changes under dependent objects, through generate + migrate + rollback on real
-//! PostgreSQL, with rows in the tables: a column type change under a view and a function,
-//! and an enum value removed while a view reads the column.
+//! PostgreSQL, with rows in the tables: a column type change under views, functions and a
+//! trigger whose WHEN names the column, and an enum value removed while a view reads the
+//! column.
 
 mod common;
 
@@ -31,6 +32,14 @@ BEGIN
   RETURN (SELECT sum(score) FROM players);
 END
 $$;
+CREATE FUNCTION shout() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.name := upper(NEW.name);
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER players_shout BEFORE UPDATE OF score ON players
+  FOR EACH ROW WHEN (OLD.score IS DISTINCT FROM NEW.score) EXECUTE FUNCTION shout();
 "#;
 
 #[test]
@@ -54,6 +63,13 @@ fn column_type_change_under_a_view_and_a_function() {
     matches_schema(&db, dir);
     db.execute("INSERT INTO players VALUES (3, 'Cy', 123456.125)")
         .unwrap();
+    // The trigger, dropped and created again around the change, still fires.
+    db.execute("UPDATE players SET score = score + 1 WHERE id = 2")
+        .unwrap();
+    assert_eq!(
+        db.query_strings("SELECT name FROM players WHERE id = 2"),
+        vec![vec![Some("BOB".into())]]
+    );
     assert_eq!(
         db.query_strings(
             "SELECT (SELECT name FROM top_leader), total_score()::text, \
@@ -61,7 +77,7 @@ fn column_type_change_under_a_view_and_a_function() {
         ),
         vec![vec![
             Some("Cy".into()),
-            Some("124460.875".into()),
+            Some("124461.875".into()),
             Some("1998.500".into())
         ]]
     );

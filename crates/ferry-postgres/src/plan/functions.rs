@@ -14,11 +14,11 @@
 //! (a comment alone is set in place). Triggers that a function's drop + create or a view's
 //! drop + create would remove are dropped and created again too.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    ArgMode, Change, Deferrable, Function, FunctionBody, QualifiedName, Schema, Step, Trigger,
-    TriggerEnabled,
+    ArgMode, Change, Deferrable, Function, FunctionBody, QualifiedName, Schema, Step, TableChange,
+    Trigger, TriggerEnabled,
 };
 
 use super::{comment_sql, literal};
@@ -168,19 +168,54 @@ pub(super) fn plan_functions(
             _ => {}
         }
     }
-    // Unchanged triggers removed by a function's or a view's drop + create.
+    // Tables whose columns change type (or go): the server refuses that under a trigger
+    // whose WHEN or UPDATE OF names a column, so such triggers go and come back.
+    let column_changes = super::views::affected_tables(from, changes);
+    let new_name: BTreeMap<&QualifiedName, &QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterTable(td) => Some((&td.from.name, &td.to.name)),
+            _ => None,
+        })
+        .collect();
+    // A renamed table's triggers follow it untouched when no column changes type or goes.
+    let renamed_only: BTreeSet<&QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterTable(td)
+                if !td.changes.iter().any(|tc| match tc {
+                    TableChange::DropColumn(_) => true,
+                    TableChange::AlterColumn { from, to } => {
+                        from.data_type != to.data_type
+                            || from.collation != to.collation
+                            || from.generated != to.generated
+                    }
+                    _ => false,
+                }) =>
+            {
+                Some(&td.from.name)
+            }
+            _ => None,
+        })
+        .collect();
+    // Unchanged triggers removed by a function's or a view's drop + create, or in the way
+    // of a column change.
     for ((table, name), t) in &from.triggers {
         if dropped.contains(&(table.clone(), name.clone())) {
             continue;
         }
         let by_function = recreated_functions.contains(&t.function);
         let by_view = dropped_views.contains(table);
-        if !by_function && !by_view {
+        let by_columns = column_changes.contains(table)
+            && !renamed_only.contains(table)
+            && (t.when.is_some() || !t.update_columns.is_empty());
+        if !by_function && !by_view && !by_columns {
             continue;
         }
-        if by_function {
+        if by_function || (by_columns && !by_view) {
             out.drop_triggers.push(Step::new(drop_trigger_sql(t)));
         }
+        let table = new_name.get(table).copied().unwrap_or(table);
         if let Some(new) = to.triggers.get(&(table.clone(), name.clone())) {
             if created.insert((table.clone(), name.clone())) {
                 out.create_triggers.push(create_trigger_step(new));

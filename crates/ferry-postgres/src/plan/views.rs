@@ -172,7 +172,7 @@ fn replaceable(old: &View, new: &View) -> bool {
 /// Tables (old names) whose change needs the views reading them out of the way: renamed or
 /// moved, dropped, or with a column renamed, dropped, or changed in type, collation or
 /// generation; and tables with a column of an enum type that is rebuilt.
-fn affected_tables(from: &Schema, changes: &[Change]) -> BTreeSet<QualifiedName> {
+pub(super) fn affected_tables(from: &Schema, changes: &[Change]) -> BTreeSet<QualifiedName> {
     let mut out = BTreeSet::new();
     let mut rebuilt_enums: Vec<&QualifiedName> = Vec::new();
     for c in changes {
