@@ -66,7 +66,8 @@ struct Case {
     flavor: Option<String>,
     enable_drop: bool,
     manage: bool,
-    managed_roles: bool,
+    /// sqldef's `managed_roles`: exactly ferry's `[privileges] roles` (`[]` manages none).
+    managed_roles: Option<Vec<String>>,
     legacy_ignore_quotes: Option<bool>,
     config: bool,
     user: bool,
@@ -85,7 +86,7 @@ impl Default for Case {
             flavor: None,
             enable_drop: true,
             manage: false,
-            managed_roles: false,
+            managed_roles: None,
             legacy_ignore_quotes: None,
             config: false,
             user: false,
@@ -144,7 +145,22 @@ fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
                 flavor: scalar(&v["flavor"]),
                 enable_drop: v["enable_drop"].as_bool() != Some(false),
                 manage: present("manage"),
-                managed_roles: present("managed_roles"),
+                managed_roles: match &v["managed_roles"] {
+                    Yaml::Array(roles) => Some(
+                        roles
+                            .iter()
+                            .map(|r| {
+                                scalar(r).ok_or_else(|| {
+                                    format!("case {name}: managed_roles entry is not a name: {r:?}")
+                                })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Yaml::BadValue | Yaml::Null => None,
+                    other => {
+                        return Err(format!("case {name}: managed_roles is not a list: {other:?}"))
+                    }
+                },
                 legacy_ignore_quotes: v["legacy_ignore_quotes"].as_bool(),
                 config: present("config"),
                 user: present("user"),
@@ -153,6 +169,23 @@ fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
         }
     }
     Ok(cases)
+}
+
+impl Case {
+    /// The roles this case needs on the server: its `managed_roles` and every grantee of
+    /// its GRANT and REVOKE statements (PUBLIC and run-time roles left out).
+    fn roles(&self) -> BTreeSet<String> {
+        let mut roles = grantees(&self.current);
+        roles.extend(grantees(&self.desired));
+        roles.extend(
+            self.managed_roles
+                .iter()
+                .flatten()
+                .filter(|r| !is_role_keyword(&r.to_uppercase()))
+                .cloned(),
+        );
+        roles
+    }
 }
 
 fn scalar(y: &Yaml) -> Option<String> {
@@ -203,7 +236,8 @@ impl fmt::Display for Skip {
 enum Feature {
     /// SQLite views are kept as opaque statements (PostgreSQL's are modelled).
     SqliteView,
-    Privilege,
+    /// `ALTER … OWNER TO`: ownership is not managed (GRANT and REVOKE are).
+    Ownership,
     Rule,
     Collation,
     Exclude,
@@ -215,7 +249,7 @@ impl Feature {
     fn label(self) -> &'static str {
         match self {
             Feature::SqliteView => "views (opaque on SQLite)",
-            Feature::Privilege => "privileges",
+            Feature::Ownership => "ownership (OWNER TO)",
             Feature::Rule => "rules",
             Feature::Collation => "collations",
             Feature::Exclude => "exclusion constraints",
@@ -245,8 +279,6 @@ fn classify(case: &Case, server: &[u64]) -> Option<Skip> {
         Some("enable_drop: false")
     } else if case.manage {
         Some("manage")
-    } else if case.managed_roles {
-        Some("managed_roles")
     } else if case.legacy_ignore_quotes == Some(true) {
         Some("legacy_ignore_quotes: true")
     } else if case.config {
@@ -345,10 +377,7 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
         .windows(2)
         .any(|w| (w[0] == "(" || w[0] == ",") && w[1] == "LIKE");
     let checks: [(bool, Feature); 6] = [
-        (
-            t.iter().any(|w| w == "GRANT" || w == "REVOKE") || has(&["OWNER", "TO"]),
-            Feature::Privilege,
-        ),
+        (has(&["OWNER", "TO"]), Feature::Ownership),
         (creates("RULE"), Feature::Rule),
         (creates("COLLATION"), Feature::Collation),
         (
@@ -359,6 +388,93 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
         (like, Feature::Like),
     ];
     checks.into_iter().find(|(hit, _)| *hit).map(|(_, f)| f)
+}
+
+/// `PUBLIC` and the roles known only at run time: never created, never dropped.
+fn is_role_keyword(upper: &str) -> bool {
+    matches!(
+        upper,
+        "PUBLIC" | "CURRENT_USER" | "SESSION_USER" | "CURRENT_ROLE"
+    )
+}
+
+/// The roles that `sql`'s GRANT and REVOKE statements grant to or revoke from, as the server
+/// spells them: unquoted names lower-cased, quoted ones exactly. PUBLIC and the run-time
+/// roles are left out.
+fn grantees(sql: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for statement in split_statements(sql) {
+        let lexed = lex(&statement);
+        let keyword = match lexed.first().map(|(_, t)| t.as_str()) {
+            Some("GRANT") => "TO",
+            Some("REVOKE") => "FROM",
+            _ => continue,
+        };
+        let Some(start) = lexed.iter().position(|(_, t)| t == keyword) else {
+            continue;
+        };
+        for (at, token) in &lexed[start + 1..] {
+            let text = &statement[*at..];
+            match token.as_str() {
+                "," | "GROUP" => {}
+                t if is_role_keyword(t) => {}
+                "\"" => {
+                    // `"…"` with `""` for a quote inside.
+                    let mut name = String::new();
+                    let mut chars = text[1..].chars().peekable();
+                    while let Some(c) = chars.next() {
+                        if c == '"' {
+                            if chars.peek() == Some(&'"') {
+                                chars.next();
+                            } else {
+                                break;
+                            }
+                        }
+                        name.push(c);
+                    }
+                    out.insert(name);
+                }
+                t if t.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                    && !matches!(t, "WITH" | "GRANTED" | "CASCADE" | "RESTRICT") =>
+                {
+                    let end = text
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                        .unwrap_or(text.len());
+                    out.insert(text[..end].to_ascii_lowercase());
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// The `ferry.toml` that makes ferry manage exactly `roles`' privileges, as sqldef's
+/// `managed_roles` does.
+fn managed_roles_config(dialect: Dialect, roles: &[String]) -> String {
+    let quoted: Vec<String> = roles.iter().map(|r| toml_string(r)).collect();
+    format!(
+        "dialect = {}\n\n[privileges]\nroles = [{}]\n",
+        toml_string(dialect.name()),
+        quoted.join(", ")
+    )
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// SQL as upper-cased words and single punctuation characters. Comments vanish; string
@@ -548,6 +664,61 @@ impl Dialect {
             Err(_) => Err(error),
         }
     }
+}
+
+/// The cluster-wide roles the cases grant to. Roles that already exist are used as they are;
+/// those this run created are dropped when it ends (quietly failing while another run's
+/// databases still hold grants to them).
+struct ServerRoles {
+    created: Vec<String>,
+}
+
+impl ServerRoles {
+    fn ensure(names: &BTreeSet<String>) -> ServerRoles {
+        let mut roles = ServerRoles {
+            created: Vec::new(),
+        };
+        if names.is_empty() {
+            return roles;
+        }
+        let mut client = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls)
+            .expect("connect to PostgreSQL");
+        for name in names {
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[name])
+                .expect("read pg_roles")
+                .is_some();
+            if exists {
+                continue;
+            }
+            match client.batch_execute(&format!("CREATE ROLE {}", quote_ident(name))) {
+                Ok(()) => roles.created.push(name.clone()),
+                // Another run made it in the meantime: theirs, not ours.
+                Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_OBJECT) => {}
+                Err(e) => eprintln!("cannot create role {name}: {e}"),
+            }
+        }
+        roles
+    }
+}
+
+impl Drop for ServerRoles {
+    fn drop(&mut self) {
+        if self.created.is_empty() {
+            return;
+        }
+        if let Ok(mut client) = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls)
+        {
+            for name in &self.created {
+                let _ = client.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(name)));
+            }
+        }
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 struct Built {
@@ -806,6 +977,14 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
     let reordered = a.reordered || b.reordered;
     let (a, b, c) = (a.db, b.db, c.db);
     let work = tempfile::tempdir().expect("temp dir");
+    // Both the diffs and the rechecks run in `work`, so they all see this configuration.
+    if let Some(roles) = &case.managed_roles {
+        common::write_file(
+            work.path(),
+            "ferry.toml",
+            &managed_roles_config(dialect, roles),
+        );
+    }
     let mut catalog = Vec::new();
     let url = (|| {
         catalog.extend(migrate(
@@ -1039,6 +1218,17 @@ fn run_suite(dialect: Dialect) {
     );
     let server = dialect.server_version();
     let threads = env_number("FERRY_CONFORMANCE_THREADS", 4.0).max(1.0) as usize;
+    // Roles are cluster-wide: made once, before any case runs, and dropped (those made here)
+    // after the last one, also when an assertion below fails.
+    let _roles = (dialect == Dialect::Postgres).then(|| {
+        ServerRoles::ensure(
+            &cases
+                .iter()
+                .filter(|c| classify_for(dialect, c, &server).is_none())
+                .flat_map(Case::roles)
+                .collect(),
+        )
+    });
 
     let started = Instant::now();
     let next = AtomicUsize::new(0);
@@ -1414,8 +1604,10 @@ mod classifier {
             skip("CREATE TABLE m (a int) PARTITION BY RANGE (a); CREATE TABLE m1 PARTITION OF m DEFAULT"),
             None
         );
-        assert_eq!(skip("GRANT SELECT ON t TO r"), out(Feature::Privilege));
-        assert_eq!(skip("ALTER TABLE t OWNER TO r"), out(Feature::Privilege));
+        // Privileges are managed; ownership is not.
+        assert_eq!(skip("GRANT SELECT ON t TO r"), None);
+        assert_eq!(skip("REVOKE INSERT ON t FROM r"), None);
+        assert_eq!(skip("ALTER TABLE t OWNER TO r"), out(Feature::Ownership));
         assert_eq!(
             skip("CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))"),
             out(Feature::Exclude)
@@ -1488,6 +1680,19 @@ mod classifier {
             Some(Skip::Version)
         );
         assert_eq!(with(&|c| c.expects_error = true), Some(Skip::ExpectsError));
+        // `managed_roles` is ferry's `[privileges] roles`: run, also when empty.
+        assert_eq!(with(&|c| c.managed_roles = Some(vec![])), None);
+        assert_eq!(
+            with(&|c| c.managed_roles = Some(vec!["app".into()])),
+            None
+        );
+        assert_eq!(
+            with(&|c| {
+                c.managed_roles = Some(vec!["app".into()]);
+                c.enable_drop = false;
+            }),
+            Some(Skip::SqldefSwitch("enable_drop: false"))
+        );
         assert_eq!(with(&|c| c.offline = true), Some(Skip::OfflineOnly));
     }
 
@@ -1517,5 +1722,62 @@ mod classifier {
         assert_eq!(cases[0].min_version.as_deref(), Some("10"));
         assert!(!cases[0].enable_drop);
         assert!(cases[1].expects_error && cases[1].enable_drop);
+        assert_eq!(cases[0].managed_roles, None);
+
+        let text = "A:\n  managed_roles:\n    - app_user\n    - user@domain.com\n    - PUBLIC\nB:\n  managed_roles: []\n";
+        let cases = parse_cases("f", text).unwrap();
+        assert_eq!(
+            cases[0].managed_roles,
+            Some(vec![
+                "app_user".to_string(),
+                "user@domain.com".to_string(),
+                "PUBLIC".to_string()
+            ])
+        );
+        assert_eq!(cases[1].managed_roles, Some(vec![]));
+        assert!(parse_cases("f", "A:\n  managed_roles: app\n").is_err());
+    }
+
+    #[test]
+    fn finds_the_roles_a_case_needs() {
+        let sql = "GRANT SELECT, INSERT ON TABLE users, posts TO Reader, \"user@domain.com\" WITH GRANT OPTION;\n\
+                   GRANT SELECT (a, b) ON t TO GROUP staff, PUBLIC, CURRENT_USER;\n\
+                   revoke grant option for select on t from \"Odd\"\"Name\" cascade;\n\
+                   REVOKE ALL ON t FROM writer GRANTED BY boss;\n\
+                   CREATE TABLE \"to\" (a text DEFAULT 'GRANT x TO y');\n\
+                   COMMENT ON TABLE t IS 'REVOKE a FROM b';";
+        assert_eq!(
+            grantees(sql).into_iter().collect::<Vec<_>>(),
+            ["Odd\"Name", "reader", "staff", "user@domain.com", "writer"]
+        );
+        let c = Case {
+            current: "GRANT SELECT ON t TO a;".into(),
+            desired: "GRANT SELECT ON t TO \"user-with-dash\";".into(),
+            managed_roles: Some(vec!["b".into(), "PUBLIC".into(), "a".into()]),
+            ..Case::default()
+        };
+        assert_eq!(
+            c.roles().into_iter().collect::<Vec<_>>(),
+            ["a", "b", "user-with-dash"]
+        );
+    }
+
+    #[test]
+    fn writes_managed_roles_as_ferry_toml() {
+        let roles = ["app".to_string(), "we\"ird\\name".to_string(), "PUBLIC".to_string()];
+        let text = managed_roles_config(Dialect::Postgres, &roles);
+        let parsed: toml::Table = text.parse().unwrap();
+        assert_eq!(parsed["dialect"].as_str(), Some("postgres"));
+        let listed: Vec<&str> = parsed["privileges"]["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, ["app", "we\"ird\\name", "PUBLIC"]);
+        let none = managed_roles_config(Dialect::Postgres, &[]);
+        let parsed: toml::Table = none.parse().unwrap();
+        assert_eq!(parsed["privileges"]["roles"].as_array().map(Vec::len), Some(0));
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
     }
 }
