@@ -158,7 +158,9 @@ fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
                     ),
                     Yaml::BadValue | Yaml::Null => None,
                     other => {
-                        return Err(format!("case {name}: managed_roles is not a list: {other:?}"))
+                        return Err(format!(
+                            "case {name}: managed_roles is not a list: {other:?}"
+                        ))
                     }
                 },
                 legacy_ignore_quotes: v["legacy_ignore_quotes"].as_bool(),
@@ -707,8 +709,7 @@ impl Drop for ServerRoles {
         if self.created.is_empty() {
             return;
         }
-        if let Ok(mut client) = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls)
-        {
+        if let Ok(mut client) = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls) {
             for name in &self.created {
                 let _ = client.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(name)));
             }
@@ -811,7 +812,8 @@ impl TestDb {
 
 /// A PostgreSQL schema as text lines: schemas, relations, columns (type, nullability,
 /// default, identity, generated, collation), constraints, indexes not behind a constraint,
-/// enums, sequences, comments. Names are as `regclass` prints them (the default search_path).
+/// enums, sequences, comments, and the privileges granted on schemas, relations and columns
+/// (to roles other than the owner; `… to <role name as stored, or PUBLIC>` ends the line). Names are as `regclass` prints them (the default search_path).
 const PG_CATALOG: &str = "
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
@@ -869,6 +871,23 @@ SELECT 'sequence ' || s.seqrelid::regclass::text || ' ' || format_type(s.seqtypi
 UNION ALL
 SELECT 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' = ' || quote_literal(d.description)
   FROM pg_description d WHERE d.objoid >= 16384
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on schema ' || quote_ident(n.nspname) || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_namespace n CROSS JOIN aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND a.grantee <> n.nspowner
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on ' || c.oid::regclass::text || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace CROSS JOIN aclexplode(c.relacl) a
+  LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE a.grantee <> c.relowner
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on column ' || c.oid::regclass::text || '.' || quote_ident(att.attname) || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN ns ON ns.oid = c.relnamespace
+  CROSS JOIN aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE att.attnum > 0 AND NOT att.attisdropped AND a.grantee <> c.relowner
 ORDER BY 1";
 
 /// A SQLite schema as text lines: tables (kind, WITHOUT ROWID, STRICT), columns (declared
@@ -986,25 +1005,14 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
         );
     }
     let mut catalog = Vec::new();
+    let url_mode = Mode {
+        dialect: None,
+        dir: work.path(),
+        managed_roles: case.managed_roles.as_deref(),
+    };
     let url = (|| {
-        catalog.extend(migrate(
-            &a,
-            a.url(),
-            b.url(),
-            &b,
-            None,
-            "url forward",
-            work.path(),
-        )?);
-        catalog.extend(migrate(
-            &b,
-            b.url(),
-            c.url(),
-            &c,
-            None,
-            "url reverse",
-            work.path(),
-        )?);
+        catalog.extend(migrate(&a, a.url(), b.url(), &b, "url forward", &url_mode)?);
+        catalog.extend(migrate(&b, b.url(), c.url(), &c, "url reverse", &url_mode)?);
         Ok(())
     })();
 
@@ -1026,24 +1034,25 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
         };
         let current = common::write_file(work.path(), "current.sql", &case.current);
         let desired = common::write_file(work.path(), "desired.sql", &case.desired);
-        let d = Some(dialect.name());
+        let file_mode = Mode {
+            dialect: Some(dialect.name()),
+            ..url_mode
+        };
         catalog.extend(migrate(
             &x,
             &current,
             &desired,
             &y,
-            d,
             "file forward",
-            work.path(),
+            &file_mode,
         )?);
         catalog.extend(migrate(
             &y,
             &desired,
             &current,
             &c,
-            d,
             "file reverse",
-            work.path(),
+            &file_mode,
         )?);
         Ok(())
     })();
@@ -1055,6 +1064,17 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
     }
 }
 
+/// How one mode of one case runs ferry.
+#[derive(Clone, Copy)]
+struct Mode<'a> {
+    /// `--dialect` (file mode).
+    dialect: Option<&'a str>,
+    /// Where ferry runs (and finds the case's `ferry.toml`).
+    dir: &'a Path,
+    /// The case's `managed_roles`: grants to other roles are not compared.
+    managed_roles: Option<&'a [String]>,
+}
+
 /// `ferry diff --from FROM --to TO`, applied to `target`; then ferry must find `target` equal
 /// to `reference`. `Ok(Some(note))`: ferry's check passed but the independent catalog
 /// comparison ([`catalog_difference`]) did not: reported, not counted as a failure.
@@ -1063,12 +1083,12 @@ fn migrate(
     from: &str,
     to: &str,
     reference: &TestDb,
-    dialect: Option<&str>,
     label: &str,
-    dir: &Path,
+    mode: &Mode,
 ) -> Result<Option<String>, Failure> {
+    let dir = mode.dir;
     let mut args = vec!["diff", "--from", from, "--to", to, "--no-rename"];
-    if let Some(d) = dialect {
+    if let Some(d) = mode.dialect {
         args.extend(["--dialect", d]);
     }
     let out = ferry(dir, &args).map_err(|e| Failure::new(format!("{label}: diff"), e))?;
@@ -1096,7 +1116,7 @@ fn migrate(
     ];
     let out = ferry(dir, &check).map_err(|e| Failure::new(format!("{label}: recheck"), e))?;
     match out.code {
-        0 => Ok(catalog_difference(target, reference)
+        0 => Ok(catalog_difference(target, reference, mode.managed_roles)
             .map(|d| format!("{label}: {d}\n--- applied\n{}", applied.trim()))),
         2 => Err(Failure::new(
             format!("{label}: still differs"),
@@ -1115,20 +1135,37 @@ fn migrate(
 
 /// Where the catalogs of `target` and `reference` differ, read with the server's own
 /// functions rather than ferry's inspection (`+` only in `target`, `-` only in `reference`).
-/// Column order is not compared: ferry cannot reorder columns in PostgreSQL.
-fn catalog_difference(target: &TestDb, reference: &TestDb) -> Option<String> {
+/// Column order is not compared: ferry cannot reorder columns in PostgreSQL. With
+/// `managed_roles`, only those roles' grants are (ferry leaves the others alone).
+fn catalog_difference(
+    target: &TestDb,
+    reference: &TestDb,
+    managed_roles: Option<&[String]>,
+) -> Option<String> {
     let (mine, theirs) = match (target.catalog(), reference.catalog()) {
         (Ok(m), Ok(t)) => (m, t),
         (Err(e), _) | (_, Err(e)) => return Some(format!("catalog query failed: {e}")),
     };
-    let mine: BTreeSet<String> = mine.into_iter().collect();
-    let theirs: BTreeSet<String> = theirs.into_iter().collect();
+    let compared = |line: &String| match (managed_roles, grant_line_grantee(line)) {
+        (Some(roles), Some(grantee)) => roles.iter().any(|r| r == grantee),
+        _ => true,
+    };
+    let mine: BTreeSet<String> = mine.into_iter().filter(compared).collect();
+    let theirs: BTreeSet<String> = theirs.into_iter().filter(compared).collect();
     let lines: Vec<String> = mine
         .difference(&theirs)
         .map(|l| format!("+ {l}"))
         .chain(theirs.difference(&mine).map(|l| format!("- {l}")))
         .collect();
     (!lines.is_empty()).then(|| format!("catalog differs\n{}", lines.join("\n")))
+}
+
+/// The grantee of a `grant … to <role>` line of [`PG_CATALOG`] (the role's name as stored,
+/// or `PUBLIC`).
+fn grant_line_grantee(line: &str) -> Option<&str> {
+    line.strip_prefix("grant ")?
+        .rsplit_once(" to ")
+        .map(|(_, grantee)| grantee)
 }
 
 /// Runs `ferry args…` in `dir` with stdin closed, giving up after [`FERRY_TIMEOUT`].
@@ -1682,10 +1719,7 @@ mod classifier {
         assert_eq!(with(&|c| c.expects_error = true), Some(Skip::ExpectsError));
         // `managed_roles` is ferry's `[privileges] roles`: run, also when empty.
         assert_eq!(with(&|c| c.managed_roles = Some(vec![])), None);
-        assert_eq!(
-            with(&|c| c.managed_roles = Some(vec!["app".into()])),
-            None
-        );
+        assert_eq!(with(&|c| c.managed_roles = Some(vec!["app".into()])), None);
         assert_eq!(
             with(&|c| {
                 c.managed_roles = Some(vec!["app".into()]);
@@ -1764,7 +1798,11 @@ mod classifier {
 
     #[test]
     fn writes_managed_roles_as_ferry_toml() {
-        let roles = ["app".to_string(), "we\"ird\\name".to_string(), "PUBLIC".to_string()];
+        let roles = [
+            "app".to_string(),
+            "we\"ird\\name".to_string(),
+            "PUBLIC".to_string(),
+        ];
         let text = managed_roles_config(Dialect::Postgres, &roles);
         let parsed: toml::Table = text.parse().unwrap();
         assert_eq!(parsed["dialect"].as_str(), Some("postgres"));
@@ -1777,7 +1815,23 @@ mod classifier {
         assert_eq!(listed, ["app", "we\"ird\\name", "PUBLIC"]);
         let none = managed_roles_config(Dialect::Postgres, &[]);
         let parsed: toml::Table = none.parse().unwrap();
-        assert_eq!(parsed["privileges"]["roles"].as_array().map(Vec::len), Some(0));
+        assert_eq!(
+            parsed["privileges"]["roles"].as_array().map(Vec::len),
+            Some(0)
+        );
         assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn reads_the_grantee_of_catalog_grant_lines() {
+        assert_eq!(
+            grant_line_grantee("grant SELECT on column users.id to user@domain.com"),
+            Some("user@domain.com")
+        );
+        assert_eq!(
+            grant_line_grantee("grant USAGE on schema public to PUBLIC"),
+            Some("PUBLIC")
+        );
+        assert_eq!(grant_line_grantee("relation users kind=r"), None);
     }
 }
