@@ -66,7 +66,8 @@ struct Case {
     flavor: Option<String>,
     enable_drop: bool,
     manage: bool,
-    managed_roles: bool,
+    /// sqldef's `managed_roles`: exactly ferry's `[privileges] roles` (`[]` manages none).
+    managed_roles: Option<Vec<String>>,
     legacy_ignore_quotes: Option<bool>,
     config: bool,
     user: bool,
@@ -85,7 +86,7 @@ impl Default for Case {
             flavor: None,
             enable_drop: true,
             manage: false,
-            managed_roles: false,
+            managed_roles: None,
             legacy_ignore_quotes: None,
             config: false,
             user: false,
@@ -144,7 +145,24 @@ fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
                 flavor: scalar(&v["flavor"]),
                 enable_drop: v["enable_drop"].as_bool() != Some(false),
                 manage: present("manage"),
-                managed_roles: present("managed_roles"),
+                managed_roles: match &v["managed_roles"] {
+                    Yaml::Array(roles) => Some(
+                        roles
+                            .iter()
+                            .map(|r| {
+                                scalar(r).ok_or_else(|| {
+                                    format!("case {name}: managed_roles entry is not a name: {r:?}")
+                                })
+                            })
+                            .collect::<Result<_, _>>()?,
+                    ),
+                    Yaml::BadValue | Yaml::Null => None,
+                    other => {
+                        return Err(format!(
+                            "case {name}: managed_roles is not a list: {other:?}"
+                        ))
+                    }
+                },
                 legacy_ignore_quotes: v["legacy_ignore_quotes"].as_bool(),
                 config: present("config"),
                 user: present("user"),
@@ -153,6 +171,23 @@ fn parse_cases(file: &str, text: &str) -> Result<Vec<Case>, String> {
         }
     }
     Ok(cases)
+}
+
+impl Case {
+    /// The roles this case needs on the server: its `managed_roles` and every grantee of
+    /// its GRANT and REVOKE statements (PUBLIC and run-time roles left out).
+    fn roles(&self) -> BTreeSet<String> {
+        let mut roles = grantees(&self.current);
+        roles.extend(grantees(&self.desired));
+        roles.extend(
+            self.managed_roles
+                .iter()
+                .flatten()
+                .filter(|r| !is_role_keyword(&r.to_uppercase()))
+                .cloned(),
+        );
+        roles
+    }
 }
 
 fn scalar(y: &Yaml) -> Option<String> {
@@ -203,7 +238,8 @@ impl fmt::Display for Skip {
 enum Feature {
     /// SQLite views are kept as opaque statements (PostgreSQL's are modelled).
     SqliteView,
-    Privilege,
+    /// `ALTER … OWNER TO`: ownership is not managed (GRANT and REVOKE are).
+    Ownership,
     Rule,
     Collation,
     Exclude,
@@ -215,7 +251,7 @@ impl Feature {
     fn label(self) -> &'static str {
         match self {
             Feature::SqliteView => "views (opaque on SQLite)",
-            Feature::Privilege => "privileges",
+            Feature::Ownership => "ownership (OWNER TO)",
             Feature::Rule => "rules",
             Feature::Collation => "collations",
             Feature::Exclude => "exclusion constraints",
@@ -245,8 +281,6 @@ fn classify(case: &Case, server: &[u64]) -> Option<Skip> {
         Some("enable_drop: false")
     } else if case.manage {
         Some("manage")
-    } else if case.managed_roles {
-        Some("managed_roles")
     } else if case.legacy_ignore_quotes == Some(true) {
         Some("legacy_ignore_quotes: true")
     } else if case.config {
@@ -345,10 +379,7 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
         .windows(2)
         .any(|w| (w[0] == "(" || w[0] == ",") && w[1] == "LIKE");
     let checks: [(bool, Feature); 6] = [
-        (
-            t.iter().any(|w| w == "GRANT" || w == "REVOKE") || has(&["OWNER", "TO"]),
-            Feature::Privilege,
-        ),
+        (has(&["OWNER", "TO"]), Feature::Ownership),
         (creates("RULE"), Feature::Rule),
         (creates("COLLATION"), Feature::Collation),
         (
@@ -359,6 +390,93 @@ fn out_of_scope_feature(sql: &str) -> Option<Feature> {
         (like, Feature::Like),
     ];
     checks.into_iter().find(|(hit, _)| *hit).map(|(_, f)| f)
+}
+
+/// `PUBLIC` and the roles known only at run time: never created, never dropped.
+fn is_role_keyword(upper: &str) -> bool {
+    matches!(
+        upper,
+        "PUBLIC" | "CURRENT_USER" | "SESSION_USER" | "CURRENT_ROLE"
+    )
+}
+
+/// The roles that `sql`'s GRANT and REVOKE statements grant to or revoke from, as the server
+/// spells them: unquoted names lower-cased, quoted ones exactly. PUBLIC and the run-time
+/// roles are left out.
+fn grantees(sql: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for statement in split_statements(sql) {
+        let lexed = lex(&statement);
+        let keyword = match lexed.first().map(|(_, t)| t.as_str()) {
+            Some("GRANT") => "TO",
+            Some("REVOKE") => "FROM",
+            _ => continue,
+        };
+        let Some(start) = lexed.iter().position(|(_, t)| t == keyword) else {
+            continue;
+        };
+        for (at, token) in &lexed[start + 1..] {
+            let text = &statement[*at..];
+            match token.as_str() {
+                "," | "GROUP" => {}
+                t if is_role_keyword(t) => {}
+                "\"" => {
+                    // `"…"` with `""` for a quote inside.
+                    let mut name = String::new();
+                    let mut chars = text[1..].chars().peekable();
+                    while let Some(c) = chars.next() {
+                        if c == '"' {
+                            if chars.peek() == Some(&'"') {
+                                chars.next();
+                            } else {
+                                break;
+                            }
+                        }
+                        name.push(c);
+                    }
+                    out.insert(name);
+                }
+                t if t.starts_with(|c: char| c.is_alphabetic() || c == '_')
+                    && !matches!(t, "WITH" | "GRANTED" | "CASCADE" | "RESTRICT") =>
+                {
+                    let end = text
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                        .unwrap_or(text.len());
+                    out.insert(text[..end].to_ascii_lowercase());
+                }
+                _ => break,
+            }
+        }
+    }
+    out
+}
+
+/// The `ferry.toml` that makes ferry manage exactly `roles`' privileges, as sqldef's
+/// `managed_roles` does.
+fn managed_roles_config(dialect: Dialect, roles: &[String]) -> String {
+    let quoted: Vec<String> = roles.iter().map(|r| toml_string(r)).collect();
+    format!(
+        "dialect = {}\n\n[privileges]\nroles = [{}]\n",
+        toml_string(dialect.name()),
+        quoted.join(", ")
+    )
+}
+
+/// `s` as a TOML basic string.
+fn toml_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// SQL as upper-cased words and single punctuation characters. Comments vanish; string
@@ -550,6 +668,60 @@ impl Dialect {
     }
 }
 
+/// The cluster-wide roles the cases grant to. Roles that already exist are used as they are;
+/// those this run created are dropped when it ends (quietly failing while another run's
+/// databases still hold grants to them).
+struct ServerRoles {
+    created: Vec<String>,
+}
+
+impl ServerRoles {
+    fn ensure(names: &BTreeSet<String>) -> ServerRoles {
+        let mut roles = ServerRoles {
+            created: Vec::new(),
+        };
+        if names.is_empty() {
+            return roles;
+        }
+        let mut client = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls)
+            .expect("connect to PostgreSQL");
+        for name in names {
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_roles WHERE rolname = $1", &[name])
+                .expect("read pg_roles")
+                .is_some();
+            if exists {
+                continue;
+            }
+            match client.batch_execute(&format!("CREATE ROLE {}", quote_ident(name))) {
+                Ok(()) => roles.created.push(name.clone()),
+                // Another run made it in the meantime: theirs, not ours.
+                Err(e) if e.code() == Some(&postgres::error::SqlState::DUPLICATE_OBJECT) => {}
+                Err(e) => eprintln!("cannot create role {name}: {e}"),
+            }
+        }
+        roles
+    }
+}
+
+impl Drop for ServerRoles {
+    fn drop(&mut self) {
+        if self.created.is_empty() {
+            return;
+        }
+        if let Ok(mut client) = postgres::Client::connect(common::pg_admin_url(), postgres::NoTls) {
+            for name in &self.created {
+                let _ = client.batch_execute(&format!("DROP ROLE IF EXISTS {}", quote_ident(name)));
+            }
+        }
+    }
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 struct Built {
     db: TestDb,
     reordered: bool,
@@ -640,7 +812,8 @@ impl TestDb {
 
 /// A PostgreSQL schema as text lines: schemas, relations, columns (type, nullability,
 /// default, identity, generated, collation), constraints, indexes not behind a constraint,
-/// enums, sequences, comments. Names are as `regclass` prints them (the default search_path).
+/// enums, sequences, comments, and the privileges granted on schemas, relations and columns
+/// (to roles other than the owner; `… to <role name as stored, or PUBLIC>` ends the line). Names are as `regclass` prints them (the default search_path).
 const PG_CATALOG: &str = "
 WITH ns AS (
   SELECT oid, nspname FROM pg_namespace WHERE nspname !~ '^pg_' AND nspname <> 'information_schema'
@@ -698,6 +871,23 @@ SELECT 'sequence ' || s.seqrelid::regclass::text || ' ' || format_type(s.seqtypi
 UNION ALL
 SELECT 'comment on ' || pg_describe_object(d.classoid, d.objoid, d.objsubid) || ' = ' || quote_literal(d.description)
   FROM pg_description d WHERE d.objoid >= 16384
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on schema ' || quote_ident(n.nspname) || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_namespace n CROSS JOIN aclexplode(n.nspacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' AND a.grantee <> n.nspowner
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on ' || c.oid::regclass::text || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_class c JOIN ns ON ns.oid = c.relnamespace CROSS JOIN aclexplode(c.relacl) a
+  LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE a.grantee <> c.relowner
+UNION ALL
+SELECT 'grant ' || a.privilege_type || CASE WHEN a.is_grantable THEN ' with grant option' ELSE '' END
+       || ' on column ' || c.oid::regclass::text || '.' || quote_ident(att.attname) || ' to ' || coalesce(r.rolname, 'PUBLIC')
+  FROM pg_attribute att JOIN pg_class c ON c.oid = att.attrelid JOIN ns ON ns.oid = c.relnamespace
+  CROSS JOIN aclexplode(att.attacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+ WHERE att.attnum > 0 AND NOT att.attisdropped AND a.grantee <> c.relowner
 ORDER BY 1";
 
 /// A SQLite schema as text lines: tables (kind, WITHOUT ROWID, STRICT), columns (declared
@@ -806,26 +996,23 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
     let reordered = a.reordered || b.reordered;
     let (a, b, c) = (a.db, b.db, c.db);
     let work = tempfile::tempdir().expect("temp dir");
+    // Both the diffs and the rechecks run in `work`, so they all see this configuration.
+    if let Some(roles) = &case.managed_roles {
+        common::write_file(
+            work.path(),
+            "ferry.toml",
+            &managed_roles_config(dialect, roles),
+        );
+    }
     let mut catalog = Vec::new();
+    let url_mode = Mode {
+        dialect: None,
+        dir: work.path(),
+        managed_roles: case.managed_roles.as_deref(),
+    };
     let url = (|| {
-        catalog.extend(migrate(
-            &a,
-            a.url(),
-            b.url(),
-            &b,
-            None,
-            "url forward",
-            work.path(),
-        )?);
-        catalog.extend(migrate(
-            &b,
-            b.url(),
-            c.url(),
-            &c,
-            None,
-            "url reverse",
-            work.path(),
-        )?);
+        catalog.extend(migrate(&a, a.url(), b.url(), &b, "url forward", &url_mode)?);
+        catalog.extend(migrate(&b, b.url(), c.url(), &c, "url reverse", &url_mode)?);
         Ok(())
     })();
 
@@ -847,24 +1034,25 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
         };
         let current = common::write_file(work.path(), "current.sql", &case.current);
         let desired = common::write_file(work.path(), "desired.sql", &case.desired);
-        let d = Some(dialect.name());
+        let file_mode = Mode {
+            dialect: Some(dialect.name()),
+            ..url_mode
+        };
         catalog.extend(migrate(
             &x,
             &current,
             &desired,
             &y,
-            d,
             "file forward",
-            work.path(),
+            &file_mode,
         )?);
         catalog.extend(migrate(
             &y,
             &desired,
             &current,
             &c,
-            d,
             "file reverse",
-            work.path(),
+            &file_mode,
         )?);
         Ok(())
     })();
@@ -876,6 +1064,17 @@ fn run_case(case: &Case, dialect: Dialect) -> CaseResult {
     }
 }
 
+/// How one mode of one case runs ferry.
+#[derive(Clone, Copy)]
+struct Mode<'a> {
+    /// `--dialect` (file mode).
+    dialect: Option<&'a str>,
+    /// Where ferry runs (and finds the case's `ferry.toml`).
+    dir: &'a Path,
+    /// The case's `managed_roles`: grants to other roles are not compared.
+    managed_roles: Option<&'a [String]>,
+}
+
 /// `ferry diff --from FROM --to TO`, applied to `target`; then ferry must find `target` equal
 /// to `reference`. `Ok(Some(note))`: ferry's check passed but the independent catalog
 /// comparison ([`catalog_difference`]) did not: reported, not counted as a failure.
@@ -884,12 +1083,12 @@ fn migrate(
     from: &str,
     to: &str,
     reference: &TestDb,
-    dialect: Option<&str>,
     label: &str,
-    dir: &Path,
+    mode: &Mode,
 ) -> Result<Option<String>, Failure> {
+    let dir = mode.dir;
     let mut args = vec!["diff", "--from", from, "--to", to, "--no-rename"];
-    if let Some(d) = dialect {
+    if let Some(d) = mode.dialect {
         args.extend(["--dialect", d]);
     }
     let out = ferry(dir, &args).map_err(|e| Failure::new(format!("{label}: diff"), e))?;
@@ -917,7 +1116,7 @@ fn migrate(
     ];
     let out = ferry(dir, &check).map_err(|e| Failure::new(format!("{label}: recheck"), e))?;
     match out.code {
-        0 => Ok(catalog_difference(target, reference)
+        0 => Ok(catalog_difference(target, reference, mode.managed_roles)
             .map(|d| format!("{label}: {d}\n--- applied\n{}", applied.trim()))),
         2 => Err(Failure::new(
             format!("{label}: still differs"),
@@ -936,20 +1135,37 @@ fn migrate(
 
 /// Where the catalogs of `target` and `reference` differ, read with the server's own
 /// functions rather than ferry's inspection (`+` only in `target`, `-` only in `reference`).
-/// Column order is not compared: ferry cannot reorder columns in PostgreSQL.
-fn catalog_difference(target: &TestDb, reference: &TestDb) -> Option<String> {
+/// Column order is not compared: ferry cannot reorder columns in PostgreSQL. With
+/// `managed_roles`, only those roles' grants are (ferry leaves the others alone).
+fn catalog_difference(
+    target: &TestDb,
+    reference: &TestDb,
+    managed_roles: Option<&[String]>,
+) -> Option<String> {
     let (mine, theirs) = match (target.catalog(), reference.catalog()) {
         (Ok(m), Ok(t)) => (m, t),
         (Err(e), _) | (_, Err(e)) => return Some(format!("catalog query failed: {e}")),
     };
-    let mine: BTreeSet<String> = mine.into_iter().collect();
-    let theirs: BTreeSet<String> = theirs.into_iter().collect();
+    let compared = |line: &String| match (managed_roles, grant_line_grantee(line)) {
+        (Some(roles), Some(grantee)) => roles.iter().any(|r| r == grantee),
+        _ => true,
+    };
+    let mine: BTreeSet<String> = mine.into_iter().filter(compared).collect();
+    let theirs: BTreeSet<String> = theirs.into_iter().filter(compared).collect();
     let lines: Vec<String> = mine
         .difference(&theirs)
         .map(|l| format!("+ {l}"))
         .chain(theirs.difference(&mine).map(|l| format!("- {l}")))
         .collect();
     (!lines.is_empty()).then(|| format!("catalog differs\n{}", lines.join("\n")))
+}
+
+/// The grantee of a `grant … to <role>` line of [`PG_CATALOG`] (the role's name as stored,
+/// or `PUBLIC`).
+fn grant_line_grantee(line: &str) -> Option<&str> {
+    line.strip_prefix("grant ")?
+        .rsplit_once(" to ")
+        .map(|(_, grantee)| grantee)
 }
 
 /// Runs `ferry args…` in `dir` with stdin closed, giving up after [`FERRY_TIMEOUT`].
@@ -1039,6 +1255,17 @@ fn run_suite(dialect: Dialect) {
     );
     let server = dialect.server_version();
     let threads = env_number("FERRY_CONFORMANCE_THREADS", 4.0).max(1.0) as usize;
+    // Roles are cluster-wide: made once, before any case runs, and dropped (those made here)
+    // after the last one, also when an assertion below fails.
+    let _roles = (dialect == Dialect::Postgres).then(|| {
+        ServerRoles::ensure(
+            &cases
+                .iter()
+                .filter(|c| classify_for(dialect, c, &server).is_none())
+                .flat_map(Case::roles)
+                .collect(),
+        )
+    });
 
     let started = Instant::now();
     let next = AtomicUsize::new(0);
@@ -1414,8 +1641,10 @@ mod classifier {
             skip("CREATE TABLE m (a int) PARTITION BY RANGE (a); CREATE TABLE m1 PARTITION OF m DEFAULT"),
             None
         );
-        assert_eq!(skip("GRANT SELECT ON t TO r"), out(Feature::Privilege));
-        assert_eq!(skip("ALTER TABLE t OWNER TO r"), out(Feature::Privilege));
+        // Privileges are managed; ownership is not.
+        assert_eq!(skip("GRANT SELECT ON t TO r"), None);
+        assert_eq!(skip("REVOKE INSERT ON t FROM r"), None);
+        assert_eq!(skip("ALTER TABLE t OWNER TO r"), out(Feature::Ownership));
         assert_eq!(
             skip("CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))"),
             out(Feature::Exclude)
@@ -1488,6 +1717,16 @@ mod classifier {
             Some(Skip::Version)
         );
         assert_eq!(with(&|c| c.expects_error = true), Some(Skip::ExpectsError));
+        // `managed_roles` is ferry's `[privileges] roles`: run, also when empty.
+        assert_eq!(with(&|c| c.managed_roles = Some(vec![])), None);
+        assert_eq!(with(&|c| c.managed_roles = Some(vec!["app".into()])), None);
+        assert_eq!(
+            with(&|c| {
+                c.managed_roles = Some(vec!["app".into()]);
+                c.enable_drop = false;
+            }),
+            Some(Skip::SqldefSwitch("enable_drop: false"))
+        );
         assert_eq!(with(&|c| c.offline = true), Some(Skip::OfflineOnly));
     }
 
@@ -1517,5 +1756,82 @@ mod classifier {
         assert_eq!(cases[0].min_version.as_deref(), Some("10"));
         assert!(!cases[0].enable_drop);
         assert!(cases[1].expects_error && cases[1].enable_drop);
+        assert_eq!(cases[0].managed_roles, None);
+
+        let text = "A:\n  managed_roles:\n    - app_user\n    - user@domain.com\n    - PUBLIC\nB:\n  managed_roles: []\n";
+        let cases = parse_cases("f", text).unwrap();
+        assert_eq!(
+            cases[0].managed_roles,
+            Some(vec![
+                "app_user".to_string(),
+                "user@domain.com".to_string(),
+                "PUBLIC".to_string()
+            ])
+        );
+        assert_eq!(cases[1].managed_roles, Some(vec![]));
+        assert!(parse_cases("f", "A:\n  managed_roles: app\n").is_err());
+    }
+
+    #[test]
+    fn finds_the_roles_a_case_needs() {
+        let sql = "GRANT SELECT, INSERT ON TABLE users, posts TO Reader, \"user@domain.com\" WITH GRANT OPTION;\n\
+                   GRANT SELECT (a, b) ON t TO GROUP staff, PUBLIC, CURRENT_USER;\n\
+                   revoke grant option for select on t from \"Odd\"\"Name\" cascade;\n\
+                   REVOKE ALL ON t FROM writer GRANTED BY boss;\n\
+                   CREATE TABLE \"to\" (a text DEFAULT 'GRANT x TO y');\n\
+                   COMMENT ON TABLE t IS 'REVOKE a FROM b';";
+        assert_eq!(
+            grantees(sql).into_iter().collect::<Vec<_>>(),
+            ["Odd\"Name", "reader", "staff", "user@domain.com", "writer"]
+        );
+        let c = Case {
+            current: "GRANT SELECT ON t TO a;".into(),
+            desired: "GRANT SELECT ON t TO \"user-with-dash\";".into(),
+            managed_roles: Some(vec!["b".into(), "PUBLIC".into(), "a".into()]),
+            ..Case::default()
+        };
+        assert_eq!(
+            c.roles().into_iter().collect::<Vec<_>>(),
+            ["a", "b", "user-with-dash"]
+        );
+    }
+
+    #[test]
+    fn writes_managed_roles_as_ferry_toml() {
+        let roles = [
+            "app".to_string(),
+            "we\"ird\\name".to_string(),
+            "PUBLIC".to_string(),
+        ];
+        let text = managed_roles_config(Dialect::Postgres, &roles);
+        let parsed: toml::Table = text.parse().unwrap();
+        assert_eq!(parsed["dialect"].as_str(), Some("postgres"));
+        let listed: Vec<&str> = parsed["privileges"]["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, ["app", "we\"ird\\name", "PUBLIC"]);
+        let none = managed_roles_config(Dialect::Postgres, &[]);
+        let parsed: toml::Table = none.parse().unwrap();
+        assert_eq!(
+            parsed["privileges"]["roles"].as_array().map(Vec::len),
+            Some(0)
+        );
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn reads_the_grantee_of_catalog_grant_lines() {
+        assert_eq!(
+            grant_line_grantee("grant SELECT on column users.id to user@domain.com"),
+            Some("user@domain.com")
+        );
+        assert_eq!(
+            grant_line_grantee("grant USAGE on schema public to PUBLIC"),
+            Some("PUBLIC")
+        );
+        assert_eq!(grant_line_grantee("relation users kind=r"), None);
     }
 }
