@@ -504,7 +504,6 @@ impl<'a> Planner<'a> {
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
         self.phases.drop_views = drop_views;
         self.phases.create_views = create_views;
-        self.phases.grants = grants::plan_grants(self.to, self.changes);
         let f =
             functions::plan_functions(self.from, self.to, self.changes, &self.phases.drop_views);
         self.phases.drop_triggers = f.drop_triggers;
@@ -519,6 +518,7 @@ impl<'a> Planner<'a> {
         self.phases.policies = security.policies;
         self.phases.drop_composite_types = security.drop_composite_types;
         self.phases.drop_extensions = security.drop_extensions;
+        self.phases.grants = grants::plan_grants(self.to, self.changes, &self.phases);
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
