@@ -302,9 +302,19 @@ fn execute_and_usage_on_functions_procedures_and_types() {
     ok(run(&["push", "--url", &db.url, "--schema", &file]));
     let fp = "has_function_privilege";
     assert!(may(&db, fp, app, "'api.add(integer, integer)', 'EXECUTE'"));
-    assert!(!may(&db, fp, reader, "'api.add(integer, integer)', 'EXECUTE'"));
+    assert!(!may(
+        &db,
+        fp,
+        reader,
+        "'api.add(integer, integer)', 'EXECUTE'"
+    ));
     assert!(may(&db, fp, reader, "'api.open_fn()', 'EXECUTE'"));
-    assert!(may(&db, fp, app, "'api.reset()', 'EXECUTE WITH GRANT OPTION'"));
+    assert!(may(
+        &db,
+        fp,
+        app,
+        "'api.reset()', 'EXECUTE WITH GRANT OPTION'"
+    ));
     assert!(!may(&db, fp, reader, "'api.reset()', 'EXECUTE'"));
     let tp = "has_type_privilege";
     assert!(may(&db, tp, app, "'api.mood', 'USAGE'"));
@@ -352,8 +362,18 @@ fn execute_and_usage_on_functions_procedures_and_types() {
     assert_eq!(out.code, 0, "{out}");
     let out = run(&["diff", "--from", &copy.url, "--to", &file, "--exit-code"]);
     assert_eq!(out.code, 0, "{out}");
-    assert!(!may(&copy, fp, reader, "'api.add(integer, integer)', 'EXECUTE'"));
-    assert!(may(&copy, fp, app, "'api.reset()', 'EXECUTE WITH GRANT OPTION'"));
+    assert!(!may(
+        &copy,
+        fp,
+        reader,
+        "'api.add(integer, integer)', 'EXECUTE'"
+    ));
+    assert!(may(
+        &copy,
+        fp,
+        app,
+        "'api.reset()', 'EXECUTE WITH GRANT OPTION'"
+    ));
     assert!(!may(&copy, tp, reader, "'api.mood', 'USAGE'"));
 }
 
@@ -389,7 +409,12 @@ fn a_recreated_function_and_domain_keep_their_privileges() {
     ok(run(&["push", "--url", &db.url, "--schema", &file]));
     let fp = "has_function_privilege";
     assert!(may(&db, fp, app, "'api.add(integer, integer)', 'EXECUTE'"));
-    assert!(!may(&db, fp, reader, "'api.add(integer, integer)', 'EXECUTE'"));
+    assert!(!may(
+        &db,
+        fp,
+        reader,
+        "'api.add(integer, integer)', 'EXECUTE'"
+    ));
     assert!(may(&db, "has_type_privilege", reader, "'api.pos', 'USAGE'"));
     let out = run(&["diff", "--from", &db.url, "--to", &file, "--exit-code"]);
     assert_eq!(out.code, 0, "{out}");
@@ -445,7 +470,15 @@ fn grants_on_unknown_functions_and_types_name_the_place() {
         "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;\n\
          GRANT EXECUTE ON FUNCTION f(text) TO someone;\n",
     );
-    let args = ["diff", "--from", &file, "--to", &file, "--dialect", "postgres"];
+    let args = [
+        "diff",
+        "--from",
+        &file,
+        "--to",
+        &file,
+        "--dialect",
+        "postgres",
+    ];
     let out = run(&args);
     assert_eq!(out.code, 5, "{out}");
     assert!(
@@ -473,7 +506,8 @@ fn grants_on_unknown_functions_and_types_name_the_place() {
     let out = run(&args);
     assert_eq!(out.code, 5, "{out}");
     assert!(
-        out.stderr.contains("invalid privilege type SELECT for type"),
+        out.stderr
+            .contains("invalid privilege type SELECT for type"),
         "{out}"
     );
 }

@@ -446,10 +446,12 @@ fn diff_domains(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
     for (name, d) in &to.domains {
         match from.domains.get(name) {
             None => changes.push(Change::CreateDomain(d.clone())),
-            Some(old) if !same_without_grants(old, d, |t| &mut t.grants) => changes.push(Change::AlterDomain {
-                from: old.clone(),
-                to: d.clone(),
-            }),
+            Some(old) if !same_without_grants(old, d, |t| &mut t.grants) => {
+                changes.push(Change::AlterDomain {
+                    from: old.clone(),
+                    to: d.clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -575,10 +577,12 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
     for (name, e) in &to.enums {
         match from.enums.get(name) {
             None => changes.push(Change::CreateEnum(e.clone())),
-            Some(old) if !same_without_grants(old, e, |t| &mut t.grants) => changes.push(Change::AlterEnum {
-                from: old.clone(),
-                to: e.clone(),
-            }),
+            Some(old) if !same_without_grants(old, e, |t| &mut t.grants) => {
+                changes.push(Change::AlterEnum {
+                    from: old.clone(),
+                    to: e.clone(),
+                })
+            }
             Some(_) => {}
         }
     }

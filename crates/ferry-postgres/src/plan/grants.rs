@@ -12,8 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    function_default_grants, type_default_grants, Change, FunctionId, Grant, GrantObject,
-    Grants, QualifiedName, Schema, Step, PUBLIC,
+    function_default_grants, type_default_grants, Change, FunctionId, Grant, GrantObject, Grants,
+    QualifiedName, Schema, Step, PUBLIC,
 };
 
 use super::Phases;
