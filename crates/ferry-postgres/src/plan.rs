@@ -518,7 +518,8 @@ impl<'a> Planner<'a> {
         self.phases.policies = security.policies;
         self.phases.drop_composite_types = security.drop_composite_types;
         self.phases.drop_extensions = security.drop_extensions;
-        self.phases.grants = grants::plan_grants(self.to, self.changes, &self.phases);
+        // Filled in once the plan is complete: created types are read off its statements.
+        self.phases.grants = vec![Step::new(grants::PLACEHOLDER)];
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -526,6 +527,7 @@ impl<'a> Planner<'a> {
             checks: Vec::new(),
             after: Vec::new(),
         };
+        grants::plan_grants(self.to, self.changes, &mut plan.steps);
         move_used_enum_values_before(&mut plan, &added);
         Ok(plan)
     }

@@ -16,20 +16,33 @@ use ferry_core::{
     QualifiedName, Schema, Step, PUBLIC,
 };
 
-use super::Phases;
 use crate::dialect::{quote_ident, quote_qualified};
 
-/// Steps granting what created objects hold and changing what kept objects hold. `phases`:
-/// the plan so far, to tell which types it creates.
-pub(super) fn plan_grants(to: &Schema, changes: &[Change], phases: &Phases) -> Vec<Step> {
+/// The statement of the step that stands for the grants phase until [`plan_grants`]
+/// replaces it.
+pub(super) const PLACEHOLDER: &str = "-- ferry: grants";
+
+/// Replaces the [`PLACEHOLDER`] step of the complete plan `steps` with the step granting
+/// what created objects hold and changing what kept objects hold (or removes it). The
+/// plan's statements tell which types it creates.
+pub(super) fn plan_grants(to: &Schema, changes: &[Change], steps: &mut Vec<Step>) {
+    let Some(at) = steps
+        .iter()
+        .position(|s| s.statements.len() == 1 && s.statements[0] == PLACEHOLDER)
+    else {
+        return;
+    };
+    steps.remove(at);
+    let step = grants_step(to, changes, steps);
+    steps.splice(at..at, step);
+}
+
+fn grants_step(to: &Schema, changes: &[Change], steps: &[Step]) -> Option<Step> {
     let none = Grants::new();
     let mut statements = Vec::new();
     // Types the plan creates, new or again.
-    let creates: BTreeSet<&str> = phases
-        .types
+    let creates: BTreeSet<&str> = steps
         .iter()
-        .chain(&phases.domains)
-        .chain(&phases.composite_types)
         .flat_map(|s| &s.statements)
         .filter_map(|s| {
             let rest = s
@@ -112,12 +125,12 @@ pub(super) fn plan_grants(to: &Schema, changes: &[Change], phases: &Phases) -> V
         }
     }
     if statements.is_empty() {
-        Vec::new()
+        None
     } else {
-        vec![Step {
+        Some(Step {
             statements,
             ..Step::default()
-        }]
+        })
     }
 }
 
