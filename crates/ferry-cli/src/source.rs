@@ -94,7 +94,17 @@ pub fn managed_grants(
     config: Option<&Config>,
 ) {
     let roles: BTreeSet<String> = match config.and_then(|c| c.privileges.roles.as_ref()) {
-        Some(roles) => roles.iter().cloned().collect(),
+        // `public` in any case is PUBLIC: no role can take that name.
+        Some(roles) => roles
+            .iter()
+            .map(|r| {
+                if r.eq_ignore_ascii_case(ferry_core::PUBLIC) {
+                    ferry_core::PUBLIC.to_string()
+                } else {
+                    r.clone()
+                }
+            })
+            .collect(),
         None if current_is_declared => current.grantees(),
         None => desired.grantees(),
     };

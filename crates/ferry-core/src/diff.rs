@@ -118,6 +118,14 @@ pub enum GrantObject {
     Relation(QualifiedName),
     Column(QualifiedName, String),
     Sequence(QualifiedName),
+    /// A function (`ON FUNCTION name(argtypes)`).
+    Function(crate::function::FunctionId),
+    /// A procedure (`ON PROCEDURE name(argtypes)`).
+    Procedure(crate::function::FunctionId),
+    /// An enum or composite type (`ON TYPE`).
+    Type(QualifiedName),
+    /// A domain (`ON DOMAIN`).
+    Domain(QualifiedName),
 }
 
 /// Changes to one table that exists on both sides (possibly under a new name).
@@ -438,10 +446,12 @@ fn diff_domains(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
     for (name, d) in &to.domains {
         match from.domains.get(name) {
             None => changes.push(Change::CreateDomain(d.clone())),
-            Some(old) if old != d => changes.push(Change::AlterDomain {
-                from: old.clone(),
-                to: d.clone(),
-            }),
+            Some(old) if !same_without_grants(old, d, |t| &mut t.grants) => {
+                changes.push(Change::AlterDomain {
+                    from: old.clone(),
+                    to: d.clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -450,6 +460,18 @@ fn diff_domains(from: &Schema, to: &Schema, changes: &mut Vec<Change>) {
             changes.push(Change::DropDomain(d.clone()));
         }
     }
+}
+
+/// Whether `a` and `b` are equal but for their privileges (`grants` picks them out), which
+/// change by `Change::Grants`.
+pub(crate) fn same_without_grants<T: Clone + PartialEq>(
+    a: &T,
+    b: &T,
+    grants: impl Fn(&mut T) -> &mut Grants,
+) -> bool {
+    let mut a = a.clone();
+    *grants(&mut a) = grants(&mut b.clone()).clone();
+    &a == b
 }
 
 /// Computes the changes that turn `from` into `to`, applying `renames`.
@@ -517,6 +539,31 @@ fn diff_grants(from: &Schema, to: &Schema, renames: &Renames, changes: &mut Vec<
             push(GrantObject::Sequence(name.clone()), &old.grants, &s.grants);
         }
     }
+    for (id, f) in &to.functions {
+        if let Some(old) = from.functions.get(id) {
+            let on = if f.procedure {
+                GrantObject::Procedure(id.clone())
+            } else {
+                GrantObject::Function(id.clone())
+            };
+            push(on, &old.grants, &f.grants);
+        }
+    }
+    for (name, e) in &to.enums {
+        if let Some(old) = from.enums.get(name) {
+            push(GrantObject::Type(name.clone()), &old.grants, &e.grants);
+        }
+    }
+    for (name, c) in &to.composite_types {
+        if let Some(old) = from.composite_types.get(name) {
+            push(GrantObject::Type(name.clone()), &old.grants, &c.grants);
+        }
+    }
+    for (name, d) in &to.domains {
+        if let Some(old) = from.domains.get(name) {
+            push(GrantObject::Domain(name.clone()), &old.grants, &d.grants);
+        }
+    }
 }
 
 pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
@@ -530,10 +577,12 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
     for (name, e) in &to.enums {
         match from.enums.get(name) {
             None => changes.push(Change::CreateEnum(e.clone())),
-            Some(old) if old != e => changes.push(Change::AlterEnum {
-                from: old.clone(),
-                to: e.clone(),
-            }),
+            Some(old) if !same_without_grants(old, e, |t| &mut t.grants) => {
+                changes.push(Change::AlterEnum {
+                    from: old.clone(),
+                    to: e.clone(),
+                })
+            }
             Some(_) => {}
         }
     }

@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use crate::model::{Deferrable, Expr, QualifiedName};
+use crate::model::{Deferrable, Expr, Grants, QualifiedName};
 
 /// What tells overloads apart: the name and the canonical types of the input arguments
 /// (IN, INOUT and VARIADIC; OUT arguments are not part of a function's identity).
@@ -52,6 +52,10 @@ pub struct Function {
     /// quotes (`search_path` = `public, pg_temp`), in the order written.
     pub config: Vec<(String, String)>,
     pub comment: Option<String>,
+    /// Privileges (`EXECUTE`), PUBLIC's default included (see
+    /// [`crate::model::function_default_grants`]); not part of the definition the differ
+    /// compares.
+    pub grants: Grants,
 }
 
 impl Function {
@@ -65,6 +69,13 @@ impl Function {
                 .map(|a| a.data_type.clone())
                 .collect(),
         }
+    }
+
+    /// This function with `other`'s privileges: equal to `other` when only privileges differ.
+    pub fn with_grants_of(&self, other: &Function) -> Function {
+        let mut f = self.clone();
+        f.grants = other.grants.clone();
+        f
     }
 
     /// `FUNCTION` or `PROCEDURE`.

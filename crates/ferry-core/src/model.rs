@@ -68,6 +68,9 @@ pub struct EnumType {
     pub name: QualifiedName,
     pub values: Vec<String>,
     pub comment: Option<String>,
+    /// Privileges (`USAGE`), PostgreSQL's default for a new type included: see
+    /// [`type_default_grants`]. Not part of the definition the differ compares.
+    pub grants: Grants,
 }
 
 /// A sequence. Options left at the dialect's default are `None`, so that a sequence written
@@ -433,6 +436,27 @@ pub const PUBLIC: &str = "PUBLIC";
 
 pub type Grants = BTreeSet<Grant>;
 
+/// `privilege` held by PUBLIC: what PostgreSQL gives every new function and procedure
+/// (`EXECUTE`) and type (`USAGE`) besides its owner, when nothing else is said (a NULL ACL).
+pub fn public_default(privilege: &str) -> Grants {
+    [Grant {
+        grantee: PUBLIC.to_string(),
+        privilege: privilege.to_string(),
+        grantable: false,
+    }]
+    .into()
+}
+
+/// A new function's or procedure's privileges: `EXECUTE` to PUBLIC.
+pub fn function_default_grants() -> Grants {
+    public_default("EXECUTE")
+}
+
+/// A new type's (enum, domain, composite type) privileges: `USAGE` to PUBLIC.
+pub fn type_default_grants() -> Grants {
+    public_default("USAGE")
+}
+
 impl Schema {
     /// Keeps only the grants whose grantee `managed` accepts, on every object: ferry manages
     /// the privileges of some roles and leaves the others' alone.
@@ -448,6 +472,25 @@ impl Schema {
         self.sequences
             .values_mut()
             .for_each(|s| keep(&mut s.grants));
+        // Objects with a default ACL: a role that is not managed is taken to hold its
+        // default (PUBLIC's EXECUTE or USAGE), on both sides, so that it never differs.
+        let keep_default = |g: &mut Grants, default: &Grants| {
+            g.retain(|g| managed(&g.grantee));
+            g.extend(default.iter().filter(|d| !managed(&d.grantee)).cloned());
+        };
+        let (fd, td) = (function_default_grants(), type_default_grants());
+        for f in self.functions.values_mut() {
+            keep_default(&mut f.grants, &fd);
+        }
+        for e in self.enums.values_mut() {
+            keep_default(&mut e.grants, &td);
+        }
+        for d in self.domains.values_mut() {
+            keep_default(&mut d.grants, &td);
+        }
+        for c in self.composite_types.values_mut() {
+            keep_default(&mut c.grants, &td);
+        }
     }
 
     /// Every role granted something anywhere in this schema.
@@ -459,10 +502,30 @@ impl Schema {
         }
         all.extend(self.views.values().map(|v| &v.grants));
         all.extend(self.sequences.values().map(|s| &s.grants));
-        all.into_iter()
+        let mut roles: BTreeSet<String> = all
+            .into_iter()
             .flatten()
             .map(|g| g.grantee.clone())
-            .collect()
+            .collect();
+        // Objects with a default ACL: the roles whose privileges differ from the default
+        // (so a REVOKE ... FROM PUBLIC makes PUBLIC managed; the default alone does not).
+        let (fd, td) = (function_default_grants(), type_default_grants());
+        let mut differing = |g: &Grants, default: &Grants| {
+            roles.extend(g.symmetric_difference(default).map(|g| g.grantee.clone()));
+        };
+        for f in self.functions.values() {
+            differing(&f.grants, &fd);
+        }
+        for e in self.enums.values() {
+            differing(&e.grants, &td);
+        }
+        for d in self.domains.values() {
+            differing(&d.grants, &td);
+        }
+        for c in self.composite_types.values() {
+            differing(&c.grants, &td);
+        }
+        roles
     }
 }
 

@@ -140,6 +140,8 @@ fn read_enums(client: &mut impl GenericClient, schema: &mut Schema) -> Result<()
                 name,
                 values: get(&row, 2)?,
                 comment: get(&row, 3)?,
+                // Read with the other privileges (`grants.rs`).
+                grants: ferry_core::type_default_grants(),
             },
         );
     }

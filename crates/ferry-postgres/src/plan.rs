@@ -510,7 +510,6 @@ impl<'a> Planner<'a> {
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
         self.phases.drop_views = drop_views;
         self.phases.create_views = create_views;
-        self.phases.grants = grants::plan_grants(self.to, self.changes);
         let f =
             functions::plan_functions(self.from, self.to, self.changes, &self.phases.drop_views);
         self.phases.drop_triggers = f.drop_triggers;
@@ -525,6 +524,8 @@ impl<'a> Planner<'a> {
         self.phases.policies = security.policies;
         self.phases.drop_composite_types = security.drop_composite_types;
         self.phases.drop_extensions = security.drop_extensions;
+        // Filled in once the plan is complete: created types are read off its statements.
+        self.phases.grants = vec![Step::new(grants::PLACEHOLDER)];
         let added = std::mem::take(&mut self.added_enum_values);
         let mut plan = Plan {
             before: Vec::new(),
@@ -532,6 +533,7 @@ impl<'a> Planner<'a> {
             checks: Vec::new(),
             after: Vec::new(),
         };
+        grants::plan_grants(self.to, self.changes, &mut plan.steps);
         move_used_enum_values_before(&mut plan, &added);
         Ok(plan)
     }

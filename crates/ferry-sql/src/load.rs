@@ -316,6 +316,7 @@ impl<'d> Loader<'d> {
                             name,
                             values,
                             comment: None,
+                            grants: ferry_core::type_default_grants(),
                         },
                     );
                     return Ok(true);

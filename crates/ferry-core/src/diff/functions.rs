@@ -9,7 +9,7 @@ pub(super) fn diff_functions(from: &Schema, to: &Schema, renames: &Renames, out:
     for (id, f) in &to.functions {
         match from.functions.get(id) {
             None => out.push(Change::CreateFunction(f.clone())),
-            Some(old) if old != f => out.push(Change::AlterFunction {
+            Some(old) if &old.with_grants_of(f) != f => out.push(Change::AlterFunction {
                 from: old.clone(),
                 to: f.clone(),
             }),

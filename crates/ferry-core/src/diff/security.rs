@@ -22,10 +22,12 @@ pub(super) fn diff_types_and_extensions(from: &Schema, to: &Schema, changes: &mu
     for (name, t) in &to.composite_types {
         match from.composite_types.get(name) {
             None => changes.push(Change::CreateCompositeType(t.clone())),
-            Some(old) if old != t => changes.push(Change::AlterCompositeType {
-                from: old.clone(),
-                to: t.clone(),
-            }),
+            Some(old) if !same_without_grants(old, t, |t| &mut t.grants) => {
+                changes.push(Change::AlterCompositeType {
+                    from: old.clone(),
+                    to: t.clone(),
+                })
+            }
             Some(_) => {}
         }
     }

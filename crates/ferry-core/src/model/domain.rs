@@ -1,7 +1,7 @@
 //! Domains (PostgreSQL): a base type with an optional collation, default, NOT NULL and
 //! named CHECK constraints.
 
-use super::{CheckConstraint, Expr, QualifiedName};
+use super::{type_default_grants, CheckConstraint, Expr, Grants, QualifiedName};
 
 /// `CREATE DOMAIN name AS data_type [COLLATE c] [DEFAULT e] [NOT NULL] [CHECK (e)]...`.
 ///
@@ -20,6 +20,9 @@ pub struct Domain {
     pub not_null: bool,
     pub checks: Vec<CheckConstraint>,
     pub comment: Option<String>,
+    /// Privileges (`USAGE`), PUBLIC's default included; not part of the definition the
+    /// differ compares.
+    pub grants: Grants,
 }
 
 impl Domain {
@@ -32,6 +35,7 @@ impl Domain {
             not_null: false,
             checks: Vec::new(),
             comment: None,
+            grants: type_default_grants(),
         }
     }
 

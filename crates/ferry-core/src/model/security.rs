@@ -70,6 +70,9 @@ pub struct CompositeType {
     pub name: QualifiedName,
     pub attributes: Vec<CompositeAttribute>,
     pub comment: Option<String>,
+    /// Privileges (`USAGE`), PUBLIC's default included; not part of the definition the
+    /// differ compares.
+    pub grants: super::Grants,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

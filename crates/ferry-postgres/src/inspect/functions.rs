@@ -18,16 +18,18 @@ pub(super) fn read_functions(
 ) -> Result<(), DbError> {
     let sql = format!(
         "SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid), \
-           obj_description(p.oid, 'pg_proc') \
+           obj_description(p.oid, 'pg_proc'), {} \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE p.prokind IN ('f', 'p') AND {SCHEMA_FILTER} AND {} \
          ORDER BY n.nspname, p.proname, p.oid",
+        super::grants::acl_items_sql("p.proacl", 'f', "p.proowner"),
         not_extension_member("pg_proc", "p.oid")
     );
     for row in query(client, &sql, "functions")? {
         let what: String = get(&row, 0)?;
         let def: String = get(&row, 1)?;
         let comment: Option<String> = get(&row, 2)?;
+        let grants = super::grants::parse_acl(&get::<Vec<String>>(&row, 3)?);
         let mut parsed = parse(&format!("function {what}"), &def);
         if !parsed.opaque.is_empty() {
             schema.opaque.append(&mut parsed.opaque);
@@ -35,6 +37,7 @@ pub(super) fn read_functions(
         }
         for (id, mut f) in parsed.functions {
             f.comment = comment.clone();
+            f.grants = grants.clone();
             schema.functions.insert(id, f);
         }
     }

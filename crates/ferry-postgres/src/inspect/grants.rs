@@ -1,8 +1,10 @@
-//! Privileges: `aclexplode` of the ACLs of relations, columns and schemas. The owner's own
-//! privileges are implicit and left out, like an object nobody granted anything on; so is
-//! what PUBLIC holds on the `public` schema, which differs between server versions.
+//! Privileges: `aclexplode` of the ACLs of relations, columns, schemas, types and
+//! functions. The owner's own privileges are implicit and left out, like an object nobody
+//! granted anything on; so is what PUBLIC holds on the `public` schema, which differs
+//! between server versions. A type's or function's NULL ACL is its default
+//! (`acldefault`): PUBLIC's USAGE or EXECUTE, as the model keeps it.
 
-use ferry_core::Grant;
+use ferry_core::{Grant, Grants};
 
 use super::*;
 
@@ -34,6 +36,7 @@ pub(super) fn read_grants(
         not_extension_member("pg_class", "c.oid"),
         not_extension_member("pg_namespace", "n.oid"),
     );
+    read_type_grants(client, schema)?;
     for row in query(client, &sql, "privileges")? {
         let namespace: String = get(&row, 0)?;
         let relation: Option<String> = get(&row, 1)?;
@@ -68,4 +71,82 @@ pub(super) fn read_grants(
         }
     }
     Ok(())
+}
+
+/// SQL for the privileges in `acl` (of an object owned by `owner`, its default for
+/// `acldefault(kind, ...)` when NULL), the owner's left out, as a `text[]` of
+/// `grantee/privilege/grantable` items for [`parse_acl`].
+pub(super) fn acl_items_sql(acl: &str, kind: char, owner: &str) -> String {
+    format!(
+        "ARRAY(SELECT {GRANTEE} || '/' || a.privilege_type || '/' || a.is_grantable::text \
+         FROM aclexplode(coalesce({acl}, acldefault('{kind}', {owner}))) a \
+         WHERE a.grantee <> {owner} ORDER BY 1)"
+    )
+}
+
+/// The grants of [`acl_items_sql`]'s items.
+pub(super) fn parse_acl(items: &[String]) -> Grants {
+    items
+        .iter()
+        .filter_map(|item| {
+            // The grantee may contain `/`; the privilege and the flag do not.
+            let mut parts = item.rsplitn(3, '/');
+            let grantable = parts.next()? == "true";
+            let privilege = parts.next()?.to_string();
+            let grantee = parts.next()?.to_string();
+            Some(Grant {
+                grantee,
+                privilege,
+                grantable,
+            })
+        })
+        .collect()
+}
+
+/// USAGE on enums, domains and composite types.
+fn read_type_grants(client: &mut impl GenericClient, schema: &mut Schema) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT n.nspname::text, t.typname::text, {} \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE t.typtype IN ('e', 'd', 'c') AND {SCHEMA_FILTER} AND {}",
+        acl_items_sql("t.typacl", 'T', "t.typowner"),
+        not_extension_member("pg_type", "t.oid"),
+    );
+    for row in query(client, &sql, "type privileges")? {
+        let name = QualifiedName::new(get::<String>(&row, 0)?, get::<String>(&row, 1)?);
+        let grants = parse_acl(&get::<Vec<String>>(&row, 2)?);
+        if let Some(e) = schema.enums.get_mut(&name) {
+            e.grants = grants;
+        } else if let Some(d) = schema.domains.get_mut(&name) {
+            d.grants = grants;
+        } else if let Some(c) = schema.composite_types.get_mut(&name) {
+            c.grants = grants;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_items_parse_with_slashes_in_names() {
+        let items = vec![
+            "PUBLIC/EXECUTE/false".to_string(),
+            "a/b/USAGE/true".to_string(),
+        ];
+        let g = parse_acl(&items);
+        assert!(g.contains(&Grant {
+            grantee: "a/b".into(),
+            privilege: "USAGE".into(),
+            grantable: true
+        }));
+        assert!(g.contains(&Grant {
+            grantee: "PUBLIC".into(),
+            privilege: "EXECUTE".into(),
+            grantable: false
+        }));
+        assert_eq!(g.len(), 2);
+    }
 }

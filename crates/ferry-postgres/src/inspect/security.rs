@@ -112,6 +112,8 @@ pub(super) fn read_composite_types(
                 name: QualifiedName::new(get::<String>(&row, 1)?, get::<String>(&row, 2)?),
                 attributes: Vec::new(),
                 comment: get(&row, 3)?,
+                // Read with the other privileges (`grants.rs`).
+                grants: ferry_core::type_default_grants(),
             },
         );
     }

@@ -77,7 +77,7 @@ pub(super) fn plan_functions(
             }
             Change::DropFunction(f) => out.drop_functions.push(drop_function_step(f)),
             Change::AlterFunction { from: old, to: new } => {
-                let mut old_uncommented = old.clone();
+                let mut old_uncommented = old.with_grants_of(new);
                 old_uncommented.comment = new.comment.clone();
                 let mut steps = Vec::new();
                 if &old_uncommented == new {
@@ -223,6 +223,13 @@ pub(super) fn plan_functions(
         }
     }
     out
+}
+
+/// Whether the plan drops `old` and creates `new` (which then holds the default privileges).
+pub(super) fn recreates(old: &Function, new: &Function) -> bool {
+    let mut same = old.with_grants_of(new);
+    same.comment = new.comment.clone();
+    &same != new && !replaceable(old, new)
 }
 
 /// Whether `CREATE OR REPLACE` turns `old` into `new` (same identity is given): PostgreSQL

@@ -3,19 +3,102 @@
 //! Privileges of objects on both sides change by `Change::Grants`; a created object's come
 //! with its creation (tables, sequences and schemas here, views in their create step, so
 //! that a view dropped and created again around a change gets them back).
+//!
+//! Functions, procedures and types start with PostgreSQL's default (PUBLIC may execute or
+//! use them): a created one, or one the plan drops and creates again (a function whose
+//! result type changes, a rebuilt domain or enum, a changed composite type), gets the
+//! difference between that default and what it should hold, and no `Change::Grants`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use ferry_core::{Change, Grant, GrantObject, Grants, Schema, Step, PUBLIC};
+use ferry_core::{
+    function_default_grants, type_default_grants, Change, FunctionId, Grant, GrantObject, Grants,
+    QualifiedName, Schema, Step, PUBLIC,
+};
 
 use crate::dialect::{quote_ident, quote_qualified};
 
-/// Steps granting what created objects hold and changing what kept objects hold.
-pub(super) fn plan_grants(to: &Schema, changes: &[Change]) -> Vec<Step> {
+/// The statement of the step that stands for the grants phase until [`plan_grants`]
+/// replaces it.
+pub(super) const PLACEHOLDER: &str = "-- ferry: grants";
+
+/// Replaces the [`PLACEHOLDER`] step of the complete plan `steps` with the step granting
+/// what created objects hold and changing what kept objects hold (or removes it). The
+/// plan's statements tell which types it creates.
+pub(super) fn plan_grants(to: &Schema, changes: &[Change], steps: &mut Vec<Step>) {
+    let Some(at) = steps
+        .iter()
+        .position(|s| s.statements.len() == 1 && s.statements[0] == PLACEHOLDER)
+    else {
+        return;
+    };
+    steps.remove(at);
+    let step = grants_step(to, changes, steps);
+    steps.splice(at..at, step);
+}
+
+fn grants_step(to: &Schema, changes: &[Change], steps: &[Step]) -> Option<Step> {
     let none = Grants::new();
     let mut statements = Vec::new();
+    // Types the plan creates, new or again.
+    let creates: BTreeSet<&str> = steps
+        .iter()
+        .flat_map(|s| &s.statements)
+        .filter_map(|s| {
+            let rest = s
+                .strip_prefix("CREATE TYPE ")
+                .or_else(|| s.strip_prefix("CREATE DOMAIN "))?;
+            rest.split(" AS ").next()
+        })
+        .collect();
+    let created_type = |n: &QualifiedName| creates.contains(quote_qualified(n).as_str());
+    let mut created_types: Vec<(GrantObject, &Grants)> = Vec::new();
+    for (n, e) in &to.enums {
+        if created_type(n) {
+            created_types.push((GrantObject::Type(n.clone()), &e.grants));
+        }
+    }
+    for (n, c) in &to.composite_types {
+        if created_type(n) {
+            created_types.push((GrantObject::Type(n.clone()), &c.grants));
+        }
+    }
+    for (n, d) in &to.domains {
+        if created_type(n) {
+            created_types.push((GrantObject::Domain(n.clone()), &d.grants));
+        }
+    }
+    // Functions the plan creates, new or again.
+    let mut created_functions: BTreeSet<&FunctionId> = BTreeSet::new();
+    let routine = |f: &ferry_core::Function| {
+        if f.procedure {
+            GrantObject::Procedure(f.id())
+        } else {
+            GrantObject::Function(f.id())
+        }
+    };
+    for c in changes {
+        let f = match c {
+            Change::CreateFunction(f) => f,
+            Change::AlterFunction { from, to } if super::functions::recreates(from, to) => to,
+            _ => continue,
+        };
+        if let Some((id, _)) = to.functions.get_key_value(&f.id()) {
+            created_functions.insert(id);
+        }
+        statements.extend(grant_statements(
+            &routine(f),
+            &function_default_grants(),
+            &f.grants,
+        ));
+    }
+    let type_defaults = type_default_grants();
+    for (on, grants) in &created_types {
+        statements.extend(grant_statements(on, &type_defaults, grants));
+    }
     for c in changes {
         match c {
+            Change::Grants { on, .. } if recreated(on, &created_types, &created_functions) => {}
             Change::Grants { on, from, to } => statements.extend(grant_statements(on, from, to)),
             Change::CreateNamespace(ns) => {
                 if let Some(g) = to.namespace_grants.get(ns) {
@@ -42,12 +125,26 @@ pub(super) fn plan_grants(to: &Schema, changes: &[Change]) -> Vec<Step> {
         }
     }
     if statements.is_empty() {
-        Vec::new()
+        None
     } else {
-        vec![Step {
+        Some(Step {
             statements,
             ..Step::default()
-        }]
+        })
+    }
+}
+
+/// Whether `on` is a type or function the plan creates again (its privileges are granted
+/// from the default, not changed).
+fn recreated(
+    on: &GrantObject,
+    types: &[(GrantObject, &Grants)],
+    functions: &BTreeSet<&FunctionId>,
+) -> bool {
+    match on {
+        GrantObject::Function(id) | GrantObject::Procedure(id) => functions.contains(id),
+        GrantObject::Type(_) | GrantObject::Domain(_) => types.iter().any(|(t, _)| t == on),
+        _ => false,
     }
 }
 
@@ -122,6 +219,10 @@ fn grant_statements(on: &GrantObject, from: &Grants, to: &Grants) -> Vec<String>
                     format!("TABLE {}", quote_qualified(n))
                 }
                 GrantObject::Sequence(n) => format!("SEQUENCE {}", quote_qualified(n)),
+                GrantObject::Function(id) => format!("FUNCTION {}", routine_signature(id)),
+                GrantObject::Procedure(id) => format!("PROCEDURE {}", routine_signature(id)),
+                GrantObject::Type(n) => format!("TYPE {}", quote_qualified(n)),
+                GrantObject::Domain(n) => format!("DOMAIN {}", quote_qualified(n)),
             };
             let role = if grantee == PUBLIC {
                 PUBLIC.to_string()
@@ -140,6 +241,11 @@ fn grant_statements(on: &GrantObject, from: &Grants, to: &Grants) -> Vec<String>
             }
         })
         .collect()
+}
+
+/// `name(argtypes)`: the identity of a function or procedure.
+fn routine_signature(id: &FunctionId) -> String {
+    format!("{}({})", quote_qualified(&id.name), id.args.join(", "))
 }
 
 /// The order PostgreSQL lists privileges in (`aclitem`'s letters).

@@ -561,6 +561,7 @@ mod tests {
                 })
                 .collect(),
             comment: None,
+            grants: ferry_core::type_default_grants(),
         }
     }
 

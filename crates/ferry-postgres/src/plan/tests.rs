@@ -279,6 +279,7 @@ fn phases_are_ordered() {
             name: qn("app", "mood"),
             values: vec!["a".into()],
             comment: None,
+            grants: ferry_core::type_default_grants(),
         },
     );
     let mut t = table("things", vec![col("m", "app.mood")]);
@@ -506,6 +507,7 @@ fn with_enum(values: &[&str]) -> Schema {
             name: qn("public", "mood"),
             values: values.iter().map(|v| v.to_string()).collect(),
             comment: None,
+            grants: ferry_core::type_default_grants(),
         },
     );
     s

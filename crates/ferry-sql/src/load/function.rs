@@ -38,6 +38,21 @@ const PSEUDO_TYPES: &[&str] = &[
     "unknown",
 ];
 
+/// A function or procedure named by a statement (`GRANT EXECUTE ON FUNCTION f(int)`),
+/// before it is looked up.
+#[derive(Clone, Debug)]
+pub(super) struct RoutineRef {
+    pub(super) name: QualifiedName,
+    /// Input argument types and all argument types as written (canonical); `None` for a
+    /// bare name.
+    pub(super) args: Option<(Vec<String>, Vec<String>)>,
+    /// The argument list uses a form ferry does not model (`%TYPE`): it names no function
+    /// ferry knows.
+    pub(super) unmodelled: bool,
+    /// Where the name starts, for errors.
+    pub(super) at: (u64, u64),
+}
+
 /// A parsed argument list item.
 struct ArgSpec {
     mode: ArgMode,
@@ -260,6 +275,7 @@ impl Loader<'_> {
             rows,
             config,
             comment: None,
+            grants: ferry_core::function_default_grants(),
         };
         let id = function.id();
         if let Some(old) = self.schema.functions.get(&id) {
@@ -273,14 +289,12 @@ impl Loader<'_> {
                 ));
             }
         }
-        // CREATE OR REPLACE keeps the comment.
-        let comment = self
-            .schema
-            .functions
-            .get(&id)
-            .and_then(|f| f.comment.clone());
+        // CREATE OR REPLACE keeps the comment and the privileges.
         let mut function = function;
-        function.comment = comment;
+        if let Some(old) = self.schema.functions.get(&id) {
+            function.comment = old.comment.clone();
+            function.grants = old.grants.clone();
+        }
         self.schema.functions.insert(id, function);
         Ok(true)
     }
@@ -448,27 +462,33 @@ impl Loader<'_> {
         p: &mut StmtParser,
         procedure: Option<bool>,
     ) -> PResult<(QualifiedName, Option<FunctionId>, (u64, u64))> {
+        let r = self.routine_ref(p)?;
+        let found = self
+            .resolve_routine(&r, procedure)
+            .map_err(|e| p.error_at(r.at, &e))?;
+        Ok((r.name, found, r.at))
+    }
+
+    /// A function named in a statement: `name(argtypes)` or a bare `name`, resolved later
+    /// by [`Self::resolve_routine`].
+    pub(super) fn routine_ref(&mut self, p: &mut StmtParser) -> PResult<RoutineRef> {
         let at = p.here();
         let name = self.qualified(p)?;
         if !p.peek(&Token::LParen) {
-            let candidates: Vec<&FunctionId> = self
-                .schema
-                .functions
-                .iter()
-                .filter(|(id, f)| id.name == name && procedure.is_none_or(|k| k == f.procedure))
-                .map(|(id, _)| id)
-                .collect();
-            return match candidates.as_slice() {
-                [one] => Ok((name, Some((*one).clone()), at)),
-                [] => Ok((name, None, at)),
-                _ => Err(p.error_at(
-                    at,
-                    &format!("function name {name} is not unique: give its argument types"),
-                )),
-            };
+            return Ok(RoutineRef {
+                name,
+                args: None,
+                unmodelled: false,
+                at,
+            });
         }
         let Some(specs) = self.arg_list(p)? else {
-            return Ok((name, None, at));
+            return Ok(RoutineRef {
+                name,
+                args: None,
+                unmodelled: true,
+                at,
+            });
         };
         let inputs: Vec<String> = specs
             .iter()
@@ -476,22 +496,56 @@ impl Loader<'_> {
             .map(|s| s.data_type.clone())
             .collect();
         let all: Vec<String> = specs.iter().map(|s| s.data_type.clone()).collect();
-        let found = self
+        Ok(RoutineRef {
+            name,
+            args: Some((inputs, all)),
+            unmodelled: false,
+            at,
+        })
+    }
+
+    /// The declared function `r` names (a procedure or not, when `procedure` says), `None`
+    /// when there is none; an error when a bare name fits several.
+    pub(super) fn resolve_routine(
+        &self,
+        r: &RoutineRef,
+        procedure: Option<bool>,
+    ) -> Result<Option<FunctionId>, String> {
+        let name = &r.name;
+        if r.unmodelled {
+            return Ok(None);
+        }
+        let Some((inputs, all)) = &r.args else {
+            let candidates: Vec<&FunctionId> = self
+                .schema
+                .functions
+                .iter()
+                .filter(|(id, f)| id.name == *name && procedure.is_none_or(|k| k == f.procedure))
+                .map(|(id, _)| id)
+                .collect();
+            return match candidates.as_slice() {
+                [one] => Ok(Some((*one).clone())),
+                [] => Ok(None),
+                _ => Err(format!(
+                    "function name {name} is not unique: give its argument types"
+                )),
+            };
+        };
+        Ok(self
             .schema
             .functions
             .iter()
-            .filter(|(id, f)| id.name == name && procedure.is_none_or(|k| k == f.procedure))
+            .filter(|(id, f)| id.name == *name && procedure.is_none_or(|k| k == f.procedure))
             .find(|(id, f)| {
-                id.args == inputs
-                    || id.args == all
+                id.args == *inputs
+                    || id.args == *all
                     || f.args
                         .iter()
                         .filter(|a| a.mode != ArgMode::Out)
                         .map(|a| &a.data_type)
                         .eq(inputs.iter())
             })
-            .map(|(id, _)| id.clone());
-        Ok((name, found, at))
+            .map(|(id, _)| id.clone()))
     }
 
     /// `COMMENT ON FUNCTION | PROCEDURE | ROUTINE | TRIGGER ...`, after `COMMENT ON`.

@@ -1,11 +1,14 @@
-//! Privileges (PostgreSQL): `GRANT` and `REVOKE` on tables, views, sequences, their columns
-//! and schemas.
+//! Privileges (PostgreSQL): `GRANT` and `REVOKE` on tables, views, sequences, their
+//! columns, schemas, functions and procedures (`ON FUNCTION f(argtypes)`, `ON ALL
+//! FUNCTIONS IN SCHEMA s`) and types (`ON TYPE`, `ON DOMAIN`).
 //!
 //! Schema files may grant on an object declared in a later file, so declarative loading
 //! applies them once every file is read, in statement order; a replay applies each one
-//! where it stands, like the server. Grants on other objects (functions, types,
-//! databases), role membership (`GRANT role TO role`), grantees known only at run time
-//! (`CURRENT_USER`) and PUBLIC's privileges on the `public` schema stay opaque.
+//! where it stands, like the server. Functions and types start with PUBLIC's default
+//! EXECUTE or USAGE, which `REVOKE ... FROM PUBLIC` takes away. Grants on other objects
+//! (databases, tablespaces, ...), role membership (`GRANT role TO role`), grantees known
+//! only at run time (`CURRENT_USER`) and PUBLIC's privileges on the `public` schema stay
+//! opaque.
 
 use super::*;
 
@@ -33,6 +36,15 @@ enum GrantTarget {
     Schema(String),
     AllTablesIn(String),
     AllSequencesIn(String),
+    /// `ON FUNCTION | PROCEDURE | ROUTINE f(...)`: `Some(true)` procedures only,
+    /// `Some(false)` functions only, `None` either.
+    Routine(function::RoutineRef, Option<bool>),
+    /// `ON ALL FUNCTIONS | PROCEDURES | ROUTINES IN SCHEMA s`: the declared ones.
+    AllRoutinesIn(String, Option<bool>),
+    /// `ON TYPE t`: an enum, composite type or domain.
+    Type(QualifiedName),
+    /// `ON DOMAIN d`.
+    Domain(QualifiedName),
 }
 
 const TABLE_PRIVILEGES: &[&str] = &[
@@ -47,6 +59,8 @@ const TABLE_PRIVILEGES: &[&str] = &[
 const COLUMN_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "REFERENCES"];
 const SEQUENCE_PRIVILEGES: &[&str] = &["USAGE", "SELECT", "UPDATE"];
 const SCHEMA_PRIVILEGES: &[&str] = &["USAGE", "CREATE"];
+const FUNCTION_PRIVILEGES: &[&str] = &["EXECUTE"];
+const TYPE_PRIVILEGES: &[&str] = &["USAGE"];
 const KNOWN: &[&str] = &[
     "SELECT",
     "INSERT",
@@ -100,19 +114,64 @@ impl Loader<'_> {
             return Ok(false);
         }
         let mut targets = Vec::new();
+        let routine_kind = |p: &mut StmtParser, plural: bool| {
+            let s = if plural { "s" } else { "" };
+            if p.eat_word(&format!("function{s}")) {
+                Some(Some(false))
+            } else if p.eat_word(&format!("procedure{s}")) {
+                Some(Some(true))
+            } else if p.eat_word(&format!("routine{s}")) {
+                Some(None)
+            } else {
+                None
+            }
+        };
         if p.eat_word("all") {
-            let sequences = p.eat_word("sequences");
-            if !sequences && !p.eat_word("tables") {
-                return Ok(false); // ALL FUNCTIONS / PROCEDURES / ROUTINES IN SCHEMA
+            let routines = routine_kind(p, true);
+            let sequences = routines.is_none() && p.eat_word("sequences");
+            if routines.is_none() && !sequences && !p.eat_word("tables") {
+                return Ok(false);
             }
             p.expect_words(&["in", "schema"])?;
             loop {
                 let at = p.here();
                 let s = p.ident()?;
-                let target = if sequences {
+                let target = if let Some(kind) = routines {
+                    GrantTarget::AllRoutinesIn(s, kind)
+                } else if sequences {
                     GrantTarget::AllSequencesIn(s)
                 } else {
                     GrantTarget::AllTablesIn(s)
+                };
+                targets.push((target, at));
+                if !p.eat(&Token::Comma) {
+                    break;
+                }
+            }
+        } else if let Some(kind) = routine_kind(p, false) {
+            loop {
+                let r = self.routine_ref(p)?;
+                if r.unmodelled {
+                    return Ok(false);
+                }
+                let at = r.at;
+                targets.push((GrantTarget::Routine(r, kind), at));
+                if !p.eat(&Token::Comma) {
+                    break;
+                }
+            }
+        } else if p.peek_word("type") || p.peek_word("domain") {
+            let domain = p.eat_word("domain");
+            if !domain {
+                p.eat_word("type");
+            }
+            loop {
+                let at = p.here();
+                let name = self.qualified(p)?;
+                let target = if domain {
+                    GrantTarget::Domain(name)
+                } else {
+                    GrantTarget::Type(name)
                 };
                 targets.push((target, at));
                 if !p.eat(&Token::Comma) {
@@ -188,6 +247,10 @@ impl Loader<'_> {
             // What PUBLIC holds on `public` differs between server versions: not modelled.
             return Ok(false);
         }
+        if self.replay && !self.grant_targets_known(&targets) {
+            // Functions and types may come from extensions or opaque statements.
+            return Ok(false);
+        }
         let grant = PendingGrant {
             revoke,
             option_only,
@@ -205,6 +268,21 @@ impl Loader<'_> {
         Ok(true)
     }
 
+    /// Whether every function and type `targets` names is modelled (replay: the others are
+    /// kept opaque).
+    fn grant_targets_known(&self, targets: &[(GrantTarget, (u64, u64))]) -> bool {
+        targets.iter().all(|(t, _)| match t {
+            GrantTarget::Routine(r, kind) => matches!(self.resolve_routine(r, *kind), Ok(Some(_))),
+            GrantTarget::Type(n) => {
+                self.schema.enums.contains_key(n)
+                    || self.schema.domains.contains_key(n)
+                    || self.schema.composite_types.contains_key(n)
+            }
+            GrantTarget::Domain(n) => self.schema.domains.contains_key(n),
+            _ => true,
+        })
+    }
+
     /// Applies a GRANT or REVOKE to the objects it names.
     pub(super) fn apply_grant(&mut self, g: &PendingGrant) -> PResult<()> {
         for (target, at) in &g.targets {
@@ -214,6 +292,65 @@ impl Loader<'_> {
                 column: at.1,
                 message,
             };
+            let column_list = || g.privileges.iter().any(|(_, c)| !c.is_empty());
+            let routines: Vec<FunctionId> = match target {
+                GrantTarget::Routine(r, kind) => match self.resolve_routine(r, *kind) {
+                    Ok(Some(id)) => vec![id],
+                    Ok(None) => {
+                        return Err(error(format!(
+                            "GRANT on unknown {} {}",
+                            match kind {
+                                Some(true) => "procedure",
+                                _ => "function",
+                            },
+                            r.name
+                        )))
+                    }
+                    Err(e) => return Err(error(e)),
+                },
+                GrantTarget::AllRoutinesIn(s, kind) => self
+                    .schema
+                    .functions
+                    .iter()
+                    .filter(|(id, f)| &id.name.schema == s && kind.is_none_or(|k| k == f.procedure))
+                    .map(|(id, _)| id.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if matches!(
+                target,
+                GrantTarget::Routine(..) | GrantTarget::AllRoutinesIn(..)
+            ) {
+                if column_list() {
+                    return Err(error("column privileges are only valid for tables".into()));
+                }
+                for id in routines {
+                    let f = self.schema.functions.get_mut(&id).expect("resolved above");
+                    let kind = if f.procedure { "procedure" } else { "function" };
+                    change(&mut f.grants, g, FUNCTION_PRIVILEGES, kind).map_err(error)?;
+                }
+                continue;
+            }
+            if let GrantTarget::Type(n) | GrantTarget::Domain(n) = target {
+                if column_list() {
+                    return Err(error("column privileges are only valid for tables".into()));
+                }
+                let domain = matches!(target, GrantTarget::Domain(_));
+                let grants = if let Some(d) = self.schema.domains.get_mut(n) {
+                    &mut d.grants
+                } else if domain {
+                    return Err(error(format!("GRANT on unknown domain {n}")));
+                } else if let Some(e) = self.schema.enums.get_mut(n) {
+                    &mut e.grants
+                } else if let Some(c) = self.schema.composite_types.get_mut(n) {
+                    &mut c.grants
+                } else {
+                    return Err(error(format!("GRANT on unknown type {n}")));
+                };
+                let kind = if domain { "domain" } else { "type" };
+                change(grants, g, TYPE_PRIVILEGES, kind).map_err(error)?;
+                continue;
+            }
             let relations: Vec<QualifiedName> = match target {
                 GrantTarget::AllTablesIn(s) => self
                     .schema
@@ -231,6 +368,10 @@ impl Loader<'_> {
                     .cloned()
                     .collect(),
                 GrantTarget::Relation(n) | GrantTarget::Sequence(n) => vec![n.clone()],
+                GrantTarget::Routine(..)
+                | GrantTarget::AllRoutinesIn(..)
+                | GrantTarget::Type(_)
+                | GrantTarget::Domain(_) => unreachable!("handled above"),
                 GrantTarget::Schema(s) => {
                     if s != self.dialect.default_namespace() && !self.schema.namespaces.contains(s)
                     {

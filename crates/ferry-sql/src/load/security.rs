@@ -385,6 +385,7 @@ impl Loader<'_> {
                 name,
                 attributes,
                 comment: None,
+                grants: ferry_core::type_default_grants(),
             },
         );
         Ok(true)
