@@ -18,7 +18,7 @@ use crate::migrations;
 /// What the rehearsal cannot show, printed with every report so that a pass is not read as
 /// more than it is.
 const NOT_COVERED: [&str; 3] = [
-    "objects ferry does not model (views, functions, triggers, extensions, grants, ...) are not copied into the scratch database: a migration that uses one can fail there although it would apply, or pass although it would break one",
+    "objects ferry does not model (SQLite views and triggers; PostgreSQL rules, aggregates, event triggers, ...) are not copied into the scratch database: a migration that uses one can fail there although it would apply, or pass although it would break one",
     "no rows are copied: a migration that fails on existing data (a new NOT NULL, UNIQUE or foreign key, a type change) can still fail for real, and the timings say nothing about big tables",
     "for a full copy, take a `ferry backup` of the target and `ferry restore` it into a scratch database, then migrate that",
 ];
