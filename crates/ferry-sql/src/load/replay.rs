@@ -410,18 +410,6 @@ impl Loader<'_> {
         self.qualified(&mut p).ok()
     }
 
-    /// The canonical column type of an enum (and of an array of it).
-    pub(super) fn enum_type_names(&self, name: &QualifiedName) -> (String, String) {
-        let written = format!(
-            "\"{}\".\"{}\"",
-            name.schema.replace('"', "\"\""),
-            name.name.replace('"', "\"\"")
-        );
-        let plain = self.dialect.canonical_type(&written);
-        let array = format!("{plain}[]");
-        (plain, array)
-    }
-
     /// `DROP ... name [, ...] [CASCADE | RESTRICT]`: the names with where they start.
     fn drop_list(&self, p: &mut StmtParser) -> PResult<(Vec<DropTarget>, Behavior)> {
         let mut names = Vec::new();
@@ -874,9 +862,43 @@ impl Loader<'_> {
         Ok(())
     }
 
-    /// Columns (table, column) whose type is the enum `name` or an array of it.
-    fn enum_users(&self, name: &QualifiedName) -> Vec<(QualifiedName, String)> {
-        let (plain, array) = self.enum_type_names(name);
+    /// Columns of a type being dropped (`what`: "type x", "domain x"): RESTRICT refuses
+    /// while one exists, CASCADE drops them, as PostgreSQL does. `hint` names what CASCADE
+    /// would drop.
+    fn drop_type_columns(
+        &mut self,
+        p: &StmtParser,
+        at: (u64, u64),
+        what: &str,
+        hint: &str,
+        name: &QualifiedName,
+        behavior: Behavior,
+    ) -> PResult<()> {
+        let users = self.type_users(name);
+        if let (Some((t, c)), Behavior::Restrict) = (users.first(), behavior) {
+            return Err(p.error_at(
+                at,
+                &format!(
+                    "cannot drop {what}: column {t}.{c} uses it (use CASCADE to drop {hint} too)"
+                ),
+            ));
+        }
+        for (t, c) in users {
+            if self
+                .schema
+                .tables
+                .get(&t)
+                .is_some_and(|t| t.column(&c).is_some())
+            {
+                self.drop_column(p, at, &t, &c, Behavior::Cascade)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Columns (table, column) whose type is the user type `name` or an array of it.
+    fn type_users(&self, name: &QualifiedName) -> Vec<(QualifiedName, String)> {
+        let (plain, array) = self.user_type_names(name);
         self.schema
             .tables
             .values()
@@ -897,29 +919,7 @@ impl Loader<'_> {
         behavior: Behavior,
     ) -> PResult<()> {
         self.drop_domains_based_on(p, at, name, behavior)?;
-        let users = self.enum_users(name);
-        if let Some((t, c)) = users.first() {
-            if behavior == Behavior::Restrict {
-                return Err(p.error_at(
-                    at,
-                    &format!(
-                        "cannot drop type {name}: column {t}.{c} uses it (use CASCADE to drop \
-                         the column too)"
-                    ),
-                ));
-            }
-        }
-        // CASCADE drops the columns themselves.
-        for (t, c) in users {
-            if self
-                .schema
-                .tables
-                .get(&t)
-                .is_some_and(|t| t.column(&c).is_some())
-            {
-                self.drop_column(p, at, &t, &c, Behavior::Cascade)?;
-            }
-        }
+        self.drop_type_columns(p, at, &format!("type {name}"), "the column", name, behavior)?;
         self.schema.enums.remove(name);
         Ok(())
     }
@@ -1184,8 +1184,8 @@ impl Loader<'_> {
         let Some(mut e) = self.schema.enums.remove(old) else {
             return;
         };
-        let (old_plain, old_array) = self.enum_type_names(old);
-        let (new_plain, new_array) = self.enum_type_names(&new);
+        let (old_plain, old_array) = self.user_type_names(old);
+        let (new_plain, new_array) = self.user_type_names(&new);
         e.name = new.clone();
         self.schema.enums.insert(new, e);
         for t in self.schema.tables.values_mut() {

@@ -396,8 +396,8 @@ impl Loader<'_> {
         let Some(mut ty) = self.schema.composite_types.remove(old) else {
             return;
         };
-        let (old_plain, old_array) = self.enum_type_names(old);
-        let (new_plain, new_array) = self.enum_type_names(&new);
+        let (old_plain, old_array) = self.user_type_names(old);
+        let (new_plain, new_array) = self.user_type_names(&new);
         let retype = |t: &mut String| {
             if *t == old_plain {
                 *t = new_plain.clone();

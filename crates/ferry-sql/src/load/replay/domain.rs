@@ -30,38 +30,8 @@ impl Loader<'_> {
         name: &QualifiedName,
         behavior: Behavior,
     ) -> PResult<()> {
-        let (plain, array) = self.user_type_names(name);
-        let columns: Vec<(QualifiedName, String)> = self
-            .schema
-            .tables
-            .values()
-            .flat_map(|t| {
-                t.columns
-                    .iter()
-                    .filter(|c| c.data_type == plain || c.data_type == array)
-                    .map(|c| (t.name.clone(), c.name.clone()))
-            })
-            .collect();
-        if let (Some((t, c)), Behavior::Restrict) = (columns.first(), behavior) {
-            return Err(p.error_at(
-                at,
-                &format!(
-                    "cannot drop domain {name}: column {t}.{c} uses it (use CASCADE to drop it \
-                     too)"
-                ),
-            ));
-        }
+        self.drop_type_columns(p, at, &format!("domain {name}"), "it", name, behavior)?;
         self.drop_domains_based_on(p, at, name, behavior)?;
-        for (t, c) in columns {
-            if self
-                .schema
-                .tables
-                .get(&t)
-                .is_some_and(|t| t.column(&c).is_some())
-            {
-                self.drop_column(p, at, &t, &c, Behavior::Cascade)?;
-            }
-        }
         self.schema.domains.remove(name);
         Ok(())
     }
