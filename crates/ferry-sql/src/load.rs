@@ -1900,6 +1900,27 @@ impl StmtParser<'_> {
         Ok(())
     }
 
+    /// `RENAME TO new` or `SET SCHEMA s` (to the end of the statement), at the parser: the
+    /// object's new name and where it is written. `None`: neither form.
+    fn renamed_or_moved(
+        &mut self,
+        name: &QualifiedName,
+    ) -> PResult<Option<(QualifiedName, (u64, u64))>> {
+        let renaming = self.eat_words(&["rename", "to"]);
+        if !renaming && !self.eat_words(&["set", "schema"]) {
+            return Ok(None);
+        }
+        let at = self.here();
+        let word = self.ident()?;
+        self.expect_end()?;
+        let new = if renaming {
+            QualifiedName::new(name.schema.clone(), word)
+        } else {
+            QualifiedName::new(word, name.name.clone())
+        };
+        Ok(Some((new, at)))
+    }
+
     fn expect_end(&self) -> PResult<()> {
         match self.current() {
             None => Ok(()),

@@ -208,16 +208,7 @@ impl Loader<'_> {
             };
             return Err(p.error_at(at, &message));
         };
-        if p.eat_words(&["rename", "to"]) || p.eat_words(&["set", "schema"]) {
-            let renaming = is_word(&p.toks[p.pos - 2].token, "rename");
-            let new_at = p.here();
-            let word = p.ident()?;
-            p.expect_end()?;
-            let new = if renaming {
-                QualifiedName::new(name.schema.clone(), word)
-            } else {
-                QualifiedName::new(word, name.name.clone())
-            };
+        if let Some((new, new_at)) = p.renamed_or_moved(&name)? {
             if new == name {
                 return Ok(true);
             }

@@ -466,16 +466,7 @@ impl Loader<'_> {
         let Some(mut ty) = self.schema.composite_types.get(name).cloned() else {
             return Ok(None);
         };
-        if p.eat_words(&["rename", "to"]) || p.eat_words(&["set", "schema"]) {
-            let renaming = is_word(&p.toks[p.pos - 2].token, "rename");
-            let new_at = p.here();
-            let word = p.ident()?;
-            p.expect_end()?;
-            let new = if renaming {
-                QualifiedName::new(name.schema.clone(), word)
-            } else {
-                QualifiedName::new(word, name.name.clone())
-            };
+        if let Some((new, new_at)) = p.renamed_or_moved(name)? {
             if new == *name {
                 return Ok(Some(true));
             }
