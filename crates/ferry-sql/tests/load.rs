@@ -1,45 +1,11 @@
 //! Loader tests with a minimal dialect: parsing, positions, annotations, opaque statements.
 //! (Type spellings and implicit names are each driver's job and tested there.)
 
+mod common;
+
+use common::Plain;
 use ferry_core::*;
 use ferry_sql::load_str;
-
-struct Plain;
-
-impl Dialect for Plain {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Postgres
-    }
-    fn default_namespace(&self) -> &'static str {
-        "public"
-    }
-    fn canonical_type(&self, written: &str) -> String {
-        written.to_string()
-    }
-    fn serial_type(&self, written: &str) -> Option<&'static str> {
-        (written == "serial").then_some("integer")
-    }
-    fn implicit_name(&self, kind: ImplicitName, table: &str, columns: &[String]) -> String {
-        let label = match kind {
-            ImplicitName::PrimaryKey => return format!("{table}_pkey"),
-            ImplicitName::Unique => "key",
-            ImplicitName::Check => "check",
-            ImplicitName::ForeignKey => "fkey",
-            ImplicitName::Index => "idx",
-        };
-        if columns.is_empty() || (kind == ImplicitName::Check && columns.len() > 1) {
-            format!("{table}_{label}")
-        } else {
-            format!("{table}_{}_{label}", columns.join("_"))
-        }
-    }
-    fn plan(&self, _: &Schema, _: &Schema, _: &[Change]) -> Result<Plan, PlanError> {
-        Ok(Plan::default())
-    }
-    fn render_schema(&self, _: &Schema) -> Vec<(String, String)> {
-        Vec::new()
-    }
-}
 
 fn load(sql: &str) -> Schema {
     load_str(sql, "test.sql", &Plain).unwrap_or_else(|e| panic!("{e}"))
