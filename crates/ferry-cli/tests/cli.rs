@@ -66,16 +66,7 @@ fn diff_between_files_needs_no_database_and_exit_code_reports_differences() {
         out.stdout, "ALTER TABLE public.t ADD COLUMN n text;\n",
         "{out}"
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &a,
-        "--to",
-        &a,
-        "--dialect",
-        "postgres",
-        "--exit-code",
-    ]);
+    let out = read_pg_file(&a, &["--exit-code"]);
     assert_eq!(out.code, 0, "{out}");
     assert!(out.stdout.is_empty(), "{out}");
     let out = run(&["diff", "--from", &a, "--to", &b]);

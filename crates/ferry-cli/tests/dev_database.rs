@@ -94,27 +94,9 @@ fn the_dev_database_rejects_what_the_server_would() {
         "schema.sql",
         "CREATE TABLE t (a int);\nCREATE VIEW v AS SELECT b FROM t;\n",
     );
-    let offline = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let offline = read_pg_file(&file, &[]);
     assert_eq!(offline.code, 0, "{offline}");
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-        "--dev-url",
-        pg_admin_url(),
-    ]);
+    let out = read_pg_file(&file, &["--dev-url", pg_admin_url()]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr.contains("the dev database rejected the schema"),
@@ -122,33 +104,13 @@ fn the_dev_database_rejects_what_the_server_would() {
     );
     assert!(out.stderr.contains("column \"b\" does not exist"), "{out}");
 
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-        "--dev-url",
-        "sqlite://dev.db",
-    ]);
+    let out = read_pg_file(&file, &["--dev-url", "sqlite://dev.db"]);
     assert_eq!(out.code, 64, "{out}");
     assert!(
         out.stderr.contains("is sqlite, but the schema is postgres"),
         "{out}"
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-        "--dev-url",
-        "target",
-    ]);
+    let out = read_pg_file(&file, &["--dev-url", "target"]);
     assert_eq!(out.code, 64, "{out}");
 }
 

@@ -391,15 +391,7 @@ fn a_bad_domain_names_file_line_and_column() {
         "schema.sql",
         "CREATE DOMAIN ok AS int;\n\nCREATE DOMAIN d AS int CHECK (VALUE > 0) FROBNICATE;\n",
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let out = read_pg_file(&file, &[]);
     assert!(!out.success(), "{out}");
     assert!(out.stderr.contains("schema.sql:3:42"), "{out}");
     let file = write_file(
@@ -407,15 +399,7 @@ fn a_bad_domain_names_file_line_and_column() {
         "schema.sql",
         "CREATE DOMAIN d AS int;\nCREATE DOMAIN d AS text;\n",
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let out = read_pg_file(&file, &[]);
     assert!(
         out.stderr
             .contains("schema.sql:2:15: type public.d already exists"),

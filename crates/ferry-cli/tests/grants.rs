@@ -211,15 +211,7 @@ fn grants_on_unknown_objects_name_the_place() {
         "schema.sql",
         "CREATE TABLE t (a int);\n\nGRANT SELECT ON missing TO someone;\n",
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let out = read_pg_file(&file, &[]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr
@@ -231,15 +223,7 @@ fn grants_on_unknown_objects_name_the_place() {
         "schema.sql",
         "CREATE TABLE t (a int);\nGRANT USAGE ON t TO someone;\n",
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let out = read_pg_file(&file, &[]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr
@@ -470,16 +454,7 @@ fn grants_on_unknown_functions_and_types_name_the_place() {
         "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql AS $$ SELECT a $$;\n\
          GRANT EXECUTE ON FUNCTION f(text) TO someone;\n",
     );
-    let args = [
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ];
-    let out = run(&args);
+    let out = read_pg_file(&file, &[]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr
@@ -491,7 +466,7 @@ fn grants_on_unknown_functions_and_types_name_the_place() {
         "schema.sql",
         "CREATE TYPE t AS ENUM ('a');\nGRANT USAGE ON DOMAIN t TO someone;\n",
     );
-    let out = run(&args);
+    let out = read_pg_file(&file, &[]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr
@@ -503,7 +478,7 @@ fn grants_on_unknown_functions_and_types_name_the_place() {
         "schema.sql",
         "CREATE TYPE t AS ENUM ('a');\nGRANT SELECT ON TYPE t TO someone;\n",
     );
-    let out = run(&args);
+    let out = read_pg_file(&file, &[]);
     assert_eq!(out.code, 5, "{out}");
     assert!(
         out.stderr

@@ -296,15 +296,7 @@ fn a_policy_on_an_unknown_table_is_an_error_pointing_at_the_file() {
         "schema.sql",
         "CREATE TABLE t (id int);\n\nCREATE POLICY p ON nope USING (true);\n",
     );
-    let out = run(&[
-        "diff",
-        "--from",
-        &file,
-        "--to",
-        &file,
-        "--dialect",
-        "postgres",
-    ]);
+    let out = read_pg_file(&file, &[]);
     assert!(!out.success(), "{out}");
     assert!(out.stderr.contains("schema.sql:3:"), "{out}");
     assert!(out.stderr.contains("unknown table public.nope"), "{out}");

@@ -351,3 +351,19 @@ pub fn pg_project(url: &str) -> tempfile::TempDir {
     );
     dir
 }
+
+/// `ferry diff` of the PostgreSQL schema file `file` against itself, with `extra` arguments
+/// (e.g. `--dev-url`): how ferry reads the file, errors included.
+pub fn read_pg_file(file: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "diff",
+        "--from",
+        file,
+        "--to",
+        file,
+        "--dialect",
+        "postgres",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
