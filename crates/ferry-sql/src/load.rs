@@ -1528,13 +1528,7 @@ impl<'d> Loader<'d> {
                 p.expect_word("sequence")?;
             }
             let name = self.qualified(p)?;
-            p.expect_word("is")?;
-            let text = if p.eat_word("null") {
-                None
-            } else {
-                Some(p.string_literal()?)
-            };
-            p.expect_end()?;
+            let text = p.comment_text()?;
             let slot = if is_type {
                 let domains = &mut self.schema.domains;
                 match self.schema.composite_types.get_mut(&name) {
@@ -1570,13 +1564,7 @@ impl<'d> Loader<'d> {
         } else {
             return Ok(false);
         };
-        p.expect_word("is")?;
-        let text = if p.eat_word("null") {
-            None
-        } else {
-            Some(p.string_literal()?)
-        };
-        p.expect_end()?;
+        let text = p.comment_text()?;
         if self.schema.views.contains_key(&target.0) {
             // Comments on a view's columns are not modelled yet: kept opaque.
             return Ok(false);
@@ -1898,6 +1886,18 @@ impl StmtParser<'_> {
             self.expect_word(w)?;
         }
         Ok(())
+    }
+
+    /// `IS 'text'` or `IS NULL` ending a `COMMENT ON` statement.
+    fn comment_text(&mut self) -> PResult<Option<String>> {
+        self.expect_word("is")?;
+        let text = if self.eat_word("null") {
+            None
+        } else {
+            Some(self.string_literal()?)
+        };
+        self.expect_end()?;
+        Ok(text)
     }
 
     /// `RENAME TO new` or `SET SCHEMA s` (to the end of the statement), at the parser: the

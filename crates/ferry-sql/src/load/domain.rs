@@ -285,13 +285,7 @@ impl Loader<'_> {
         p.expect_word("domain")?;
         let at = p.here();
         let name = self.qualified(p)?;
-        p.expect_word("is")?;
-        let text = if p.eat_word("null") {
-            None
-        } else {
-            Some(p.string_literal()?)
-        };
-        p.expect_end()?;
+        let text = p.comment_text()?;
         match self.schema.domains.get_mut(&name) {
             Some(d) => {
                 d.comment = text;

@@ -995,13 +995,7 @@ fn kind_word(procedure: bool) -> &'static str {
 
 /// `IS 'text' | IS NULL` and the end of the statement.
 fn comment_text(p: &mut StmtParser) -> PResult<Option<String>> {
-    p.expect_word("is")?;
-    let text = if p.eat_word("null") {
-        None
-    } else {
-        Some(p.string_literal()?)
-    };
-    p.expect_end()?;
+    let text = p.comment_text()?;
     Ok(text)
 }
 

@@ -163,13 +163,7 @@ impl Loader<'_> {
         p.expect_word("view")?;
         let at = p.here();
         let name = self.qualified(p)?;
-        p.expect_word("is")?;
-        let text = if p.eat_word("null") {
-            None
-        } else {
-            Some(p.string_literal()?)
-        };
-        p.expect_end()?;
+        let text = p.comment_text()?;
         match self.schema.views.get_mut(&name) {
             Some(v) => {
                 v.comment = text;
