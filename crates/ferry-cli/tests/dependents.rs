@@ -141,3 +141,100 @@ fn enum_value_removed_under_a_view() {
         vec![vec![Some("4".into())]]
     );
 }
+
+const PRICES: &str = r#"
+CREATE FUNCTION cents(amount numeric) RETURNS integer LANGUAGE sql IMMUTABLE
+  AS $$ SELECT (amount * 100)::integer $$;
+CREATE DOMAIN amount AS numeric CONSTRAINT amount_cents CHECK (cents(VALUE) >= 0);
+CREATE TABLE items (
+  id int PRIMARY KEY,
+  price amount NOT NULL,
+  owner text NOT NULL,
+  price_cents bigint DEFAULT cents(0),
+  CONSTRAINT items_positive CHECK (cents(price) > 0)
+);
+CREATE INDEX items_cents ON items (cents(price));
+CREATE INDEX items_cheap ON items (id) WHERE cents(price) < 100;
+CREATE VIEW item_cents AS SELECT id, cents(price) AS c FROM items;
+CREATE VIEW cheap_items AS SELECT id FROM item_cents WHERE c < 100;
+ALTER TABLE items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY items_visible ON items USING (cents(price) < 1000000);
+"#;
+
+/// A function whose result type changes is dropped and created again: the default, check,
+/// indexes, domain check, views (and the view over the view) and policy calling it go
+/// first and come back, and nothing else is touched.
+#[test]
+fn function_recreated_under_its_dependents() {
+    let db = PgDb::new();
+    let p = pg_project(&db.url);
+    let dir = p.path();
+    write_file(dir, "schema/s.sql", PRICES);
+    ok(run_in(dir, &["generate", "init", "--version", "1"]));
+    ok(run_in(dir, &["migrate"]));
+    db.execute("INSERT INTO items (id, price, owner) VALUES (1, 0.5, 'ada'), (2, 3, 'bob')")
+        .unwrap();
+
+    let widened = PRICES
+        .replace("RETURNS integer", "RETURNS bigint")
+        .replace("::integer", "::bigint");
+    write_file(dir, "schema/s.sql", &widened);
+    ok(run_in(dir, &["generate", "wider", "--version", "2"]));
+    let up = std::fs::read_to_string(dir.join("migrations/2_wider/up.sql")).unwrap();
+    for dependent in [
+        "DROP POLICY items_visible",
+        "DROP VIEW public.cheap_items",
+        "DROP VIEW public.item_cents",
+        "ALTER COLUMN price_cents DROP DEFAULT",
+        "DROP CONSTRAINT items_positive",
+        "DROP INDEX public.items_cents",
+        "DROP INDEX public.items_cheap",
+        "ALTER DOMAIN public.amount DROP CONSTRAINT amount_cents",
+    ] {
+        assert!(up.contains(dependent), "{dependent} missing:\n{up}");
+    }
+    let drop_function = up
+        .find("DROP FUNCTION public.cents")
+        .expect("function dropped");
+    assert!(
+        up.find("DROP INDEX public.items_cents").unwrap() < drop_function,
+        "{up}"
+    );
+    ok(run_in(dir, &["migrate"]));
+    matches_schema(&db, dir);
+    assert_eq!(
+        db.query_strings(
+            "SELECT string_agg(id::text || ':' || c::text || ':' || pg_typeof(c)::text, ',' \
+             ORDER BY id) FROM item_cents"
+        ),
+        vec![vec![Some("1:50:bigint,2:300:bigint".into())]]
+    );
+    db.execute("INSERT INTO items (id, price, owner) VALUES (3, 1, 'cy')")
+        .unwrap();
+    assert_eq!(
+        db.query_strings("SELECT price_cents::text FROM items WHERE id = 3"),
+        vec![vec![Some("0".into())]]
+    );
+    // The checks came back: a price of zero is refused by the table, a negative one by
+    // the domain.
+    assert!(db
+        .execute("INSERT INTO items (id, price, owner) VALUES (4, 0, 'dee')")
+        .is_err());
+    let refused = db
+        .execute("INSERT INTO items (id, price, owner) VALUES (4, -1, 'dee')")
+        .unwrap_err();
+    assert!(
+        format!("{refused:?}").contains("amount_cents"),
+        "{refused:?}"
+    );
+
+    ok(run_in(dir, &["rollback", "--force"]));
+    assert_eq!(
+        db.query_strings("SELECT string_agg(id::text, ',' ORDER BY id) FROM cheap_items"),
+        vec![vec![Some("1".into())]]
+    );
+    assert_eq!(
+        db.query_strings("SELECT pg_typeof(c)::text FROM item_cents LIMIT 1"),
+        vec![vec![Some("integer".into())]]
+    );
+}

@@ -75,6 +75,9 @@ struct Phases {
     extensions: Vec<Step>,
     /// Views in the way of a change, and dropped views; see `views.rs`.
     drop_views: Vec<Step>,
+    /// Column defaults, checks and indexes calling a function that is dropped and created
+    /// again; see `Planner::drop_function_dependents`.
+    drop_function_dependents: Vec<Step>,
     types: Vec<Step>,
     composite_types: Vec<Step>,
     /// Created, replaced and re-created functions; see `functions.rs`.
@@ -128,6 +131,7 @@ impl Phases {
             self.drop_triggers,
             self.extensions,
             self.drop_views,
+            self.drop_function_dependents,
             self.types,
             // Composite types, functions and tables may use domains.
             self.domains,
@@ -505,6 +509,7 @@ impl<'a> Planner<'a> {
         for td in diffs {
             self.alter_table(td);
         }
+        self.drop_function_dependents();
         self.readd_objects();
         self.drop_tables();
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);
@@ -2077,6 +2082,99 @@ impl<'a> Planner<'a> {
         self.phases.add_foreign_keys.push(step);
     }
 
+    /// PostgreSQL refuses to drop a function that a column default, check or index (or a
+    /// domain's check or default) calls.
+    /// When the plan drops a function and creates it again, those go first (before the
+    /// functions phase) and come back afterwards from the target schema: checks and indexes
+    /// through the re-add list, defaults with SET DEFAULT unless the differ sets them anyway.
+    /// Generated columns calling such a function are not handled (the server's error says so).
+    fn drop_function_dependents(&mut self) {
+        let recreated = functions::recreated_functions(self.changes);
+        if recreated.is_empty() {
+            return;
+        }
+        self.drop_domain_function_dependents(&recreated);
+        let from = self.from;
+        for from_table in from.tables.values() {
+            let target = self.to_table_of(&from_table.name);
+            let td = target.and_then(|(_, td)| td);
+            let t = quote_qualified(&from_table.name);
+            let mut statements: Vec<String> = Vec::new();
+            for col in &from_table.columns {
+                let Some(default) = &col.default else {
+                    continue;
+                };
+                if !calls_any(&default.sql, &recreated) {
+                    continue;
+                }
+                statements.push(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {} DROP DEFAULT",
+                    quote_ident(&col.name)
+                ));
+                let kept = target.and_then(|(to_table, _)| {
+                    let (_, name) = self.map_column(&from_table.name, &col.name)?;
+                    Some((to_table, to_table.column(&name)?))
+                });
+                // A changed default is set by the differ's own ALTER COLUMN.
+                if let Some((to_table, new_col)) = kept.filter(|(_, c)| c.default == col.default) {
+                    if let Some(d) = &new_col.default {
+                        self.phases.alter_columns.push(Step::new(format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {}",
+                            quote_qualified(&to_table.name),
+                            quote_ident(&new_col.name),
+                            d.sql
+                        )));
+                    }
+                }
+            }
+            for ck in &from_table.checks {
+                if calls_any(&ck.expr.sql, &recreated)
+                    && self.mark_dropped(&from_table.name, &ck.name)
+                {
+                    statements.push(format!(
+                        "ALTER TABLE {t} DROP CONSTRAINT {}",
+                        quote_ident(&ck.name)
+                    ));
+                    if let Some((to_table, _)) = target {
+                        if let Some(new) = to_table.checks.iter().find(|c| c.name == ck.name) {
+                            self.schedule_readd(to_table, td, Readd::Check(new.clone()));
+                        }
+                    }
+                }
+            }
+            for idx in &from_table.indexes {
+                let calls = idx
+                    .predicate
+                    .iter()
+                    .chain(idx.keys.iter().filter_map(|k| match &k.target {
+                        IndexTarget::Expr(e) => Some(e),
+                        IndexTarget::Column(_) => None,
+                    }))
+                    .any(|e| calls_any(&e.sql, &recreated));
+                if calls && self.mark_dropped(&from_table.name, &idx.name) {
+                    statements.push(format!(
+                        "DROP INDEX {}",
+                        quote_qualified(&QualifiedName::new(
+                            from_table.name.schema.clone(),
+                            idx.name.clone()
+                        ))
+                    ));
+                    if let Some((to_table, _)) = target {
+                        if let Some(new) = to_table.indexes.iter().find(|i| i.name == idx.name) {
+                            self.schedule_readd(to_table, td, Readd::Index(new.clone()));
+                        }
+                    }
+                }
+            }
+            if !statements.is_empty() {
+                self.phases.drop_function_dependents.push(Step {
+                    statements,
+                    hazards: Vec::new(),
+                });
+            }
+        }
+    }
+
     fn readd_objects(&mut self) {
         let readds = std::mem::take(&mut self.readds);
         for (table, objects) in readds {
@@ -2769,6 +2867,15 @@ fn plain_unique_columns(idx: &Index) -> Option<BTreeSet<String>> {
 fn is_subsequence(small: &[String], big: &[String]) -> bool {
     let mut it = big.iter();
     small.iter().all(|s| it.any(|b| b == s))
+}
+
+/// Whether `sql` calls one of `functions` (by name; overloads are not told apart, which
+/// at worst re-creates a dependent needlessly).
+fn calls_any(sql: &str, functions: &BTreeSet<QualifiedName>) -> bool {
+    !functions.is_empty()
+        && ferry_sql::function_calls(sql)
+            .iter()
+            .any(|f| functions.contains(f))
 }
 
 /// Whether an expression names `column` (outside string literals).

@@ -163,6 +163,40 @@ pub fn references(sql: &str, known: &BTreeSet<QualifiedName>) -> BTreeSet<Qualif
     out
 }
 
+/// Every name called like a function in `sql` (`name(` or `schema.name(`); an unqualified
+/// name is taken to be in `public`. Keywords followed by a parenthesis (`IN (`, `ANY (`) come
+/// out too: callers match the result against the functions they know.
+pub fn function_calls(sql: &str) -> BTreeSet<QualifiedName> {
+    let mut out = BTreeSet::new();
+    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
+        return out;
+    };
+    let tokens: Vec<Token> = tokens
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect();
+    let name_of = |t: &Token| match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        Token::Word(w) => Some(w.value.clone()),
+        _ => None,
+    };
+    for (i, t) in tokens.iter().enumerate() {
+        if !matches!(tokens.get(i + 1), Some(Token::LParen)) {
+            continue;
+        }
+        let Some(name) = name_of(t) else { continue };
+        let schema = match (i.checked_sub(1).map(|j| &tokens[j]), i.checked_sub(2)) {
+            (Some(Token::Period), Some(j)) => name_of(&tokens[j]),
+            _ => None,
+        };
+        out.insert(QualifiedName::new(
+            schema.unwrap_or_else(|| DEFAULT_NS.to_string()),
+            name,
+        ));
+    }
+    out
+}
+
 /// An expression that may hold subqueries (a policy's USING or WITH CHECK): keyed as
 /// other expressions are ([`crate::expr`]), and every query inside it normalised as a view's
 /// query is (qualifiers of a SELECT's one relation removed, default schema dropped).
@@ -851,6 +885,19 @@ mod tests {
             key("SELECT id AS a FROM users", &[]),
             key("SELECT id AS b FROM users", &[])
         );
+    }
+
+    #[test]
+    fn function_calls_are_names_before_a_parenthesis() {
+        let calls = function_calls(
+            r#"SELECT app.slug(title), "Up"(x), lower(y) FROM t WHERE price(t.*) > 0"#,
+        );
+        let names: Vec<String> = calls.iter().map(|n| n.to_string()).collect();
+        assert_eq!(
+            names,
+            ["app.slug", "public.Up", "public.lower", "public.price"]
+        );
+        assert!(function_calls("a + b").is_empty());
     }
 
     #[test]

@@ -21,7 +21,9 @@ use ferry_core::{
     Step,
 };
 
-use super::{collation_sql, comment_sql, hazard, is_subsequence, parenthesized, Planner};
+use super::{
+    calls_any, collation_sql, comment_sql, hazard, is_subsequence, parenthesized, Planner,
+};
 use crate::dialect::{quote_ident, quote_qualified};
 
 impl Planner<'_> {
@@ -380,6 +382,46 @@ fn create_domain_step(schema: &Schema, d: &Domain) -> Step {
         ));
     }
     step
+}
+
+impl Planner<'_> {
+    /// Checks and defaults of unchanged domains that call a function the plan drops and
+    /// creates again (`recreated`): dropped before the functions phase, set again after it.
+    /// A domain the plan changes itself is left to its own steps.
+    pub(super) fn drop_domain_function_dependents(&mut self, recreated: &BTreeSet<QualifiedName>) {
+        for d in self.from.domains.values() {
+            if self.to.domains.get(&d.name) != Some(d) {
+                continue;
+            }
+            let alter = format!("ALTER DOMAIN {}", quote_qualified(&d.name));
+            let mut drops = Step::default();
+            let mut adds = Step::default();
+            if d.default
+                .as_ref()
+                .is_some_and(|e| calls_any(&e.sql, recreated))
+            {
+                drops.statements.push(format!("{alter} DROP DEFAULT"));
+                let e = d.default.as_ref().expect("checked above");
+                adds.statements
+                    .push(format!("{alter} SET DEFAULT {}", e.sql));
+            }
+            for ck in d
+                .checks
+                .iter()
+                .filter(|c| calls_any(&c.expr.sql, recreated))
+            {
+                drops
+                    .statements
+                    .push(format!("{alter} DROP CONSTRAINT {}", quote_ident(&ck.name)));
+                adds.statements
+                    .push(format!("{alter} ADD {}", check_sql(ck)));
+            }
+            if !drops.statements.is_empty() {
+                self.phases.drop_function_dependents.push(drops);
+                self.phases.late_domains.push(adds);
+            }
+        }
+    }
 }
 
 /// `ALTER DOMAIN` statements for a domain whose base type and collation stay.

@@ -63,7 +63,7 @@ pub(super) fn plan_functions(
     };
     let mut creates_functions = false;
     // Functions dropped and created again: the triggers that call them go and come back.
-    let mut recreated_functions: BTreeSet<QualifiedName> = BTreeSet::new();
+    let recreated_functions = recreated_functions(changes);
     for c in changes {
         match c {
             Change::CreateFunction(f) => {
@@ -99,7 +99,6 @@ pub(super) fn plan_functions(
                     steps.push(step);
                 } else {
                     creates_functions = true;
-                    recreated_functions.insert(new.name.clone());
                     steps.push(drop_function_step(old));
                     steps.push(create_function_step(new, false));
                 }
@@ -223,6 +222,18 @@ pub(super) fn plan_functions(
         }
     }
     out
+}
+
+/// Functions (by name) that the plan drops and creates again: what calls them (triggers,
+/// views, column defaults, checks, indexes, policies) must go before and come back after.
+pub(super) fn recreated_functions(changes: &[Change]) -> BTreeSet<QualifiedName> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterFunction { from, to } if recreates(from, to) => Some(to.name.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether the plan drops `old` and creates `new` (which then holds the default privileges).

@@ -308,6 +308,8 @@ fn plan_policies(from: &Schema, to: &Schema, changes: &[Change], out: &mut Secur
         })
         .collect();
 
+    // Functions dropped and created again: the policies calling them go and come back.
+    let recreated_functions = super::functions::recreated_functions(changes);
     // Policies dropped early and created again: (new table, policy name).
     let mut recreate: BTreeSet<(QualifiedName, String)> = BTreeSet::new();
     for (old_table, t) in &from.tables {
@@ -319,8 +321,12 @@ fn plan_policies(from: &Schema, to: &Schema, changes: &[Change], out: &mut Secur
             .cloned()
             .unwrap_or_else(|| old_table.clone());
         for p in &t.policies {
-            let in_the_way =
-                affected.contains(old_table) || affected.iter().any(|a| policy_mentions(p, a));
+            let in_the_way = affected.contains(old_table)
+                || affected.iter().any(|a| policy_mentions(p, a))
+                || [&p.using, &p.with_check]
+                    .into_iter()
+                    .flatten()
+                    .any(|e| super::calls_any(&e.sql, &recreated_functions));
             if in_the_way {
                 out.drop_policies.push(drop_policy_step(old_table, &p.name));
                 recreate.insert((target.clone(), p.name.clone()));

@@ -1,11 +1,12 @@
 //! Views and materialized views in a plan.
 //!
 //! PostgreSQL refuses to drop or change the type of a column (or drop a table) that a view
-//! reads, and a renamed table or column silently changes the stored query. So every view
-//! that reads a table whose columns are renamed, dropped or retyped (or that is renamed,
-//! moved or dropped) is dropped before the table changes and created again afterwards from
-//! the target schema, together with every view that reads one of those, transitively; no
-//! other view is touched. A changed view is replaced in place (`CREATE OR REPLACE VIEW`)
+//! reads, or to drop a function it calls, and a renamed table or column silently changes
+//! the stored query. So every view that reads a table whose columns are renamed, dropped or
+//! retyped (or that is renamed, moved or dropped), or that calls a function the plan drops
+//! and creates again, is dropped before the change and created again afterwards from the
+//! target schema, together with every view that reads one of those, transitively; no other
+//! view is touched. A changed view is replaced in place (`CREATE OR REPLACE VIEW`)
 //! when PostgreSQL allows it (the old outputs are a prefix of the new ones, same names and
 //! same expressions, hence same types), and dropped and created otherwise. Materialized
 //! views are always dropped and created (their data is recomputed), with their indexes.
@@ -74,9 +75,13 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
             _ => {}
         }
     }
-    // Views reading an affected table, then views reading a dropped view, transitively.
+    // Views reading an affected table or calling a function that is dropped and created
+    // again, then views reading a dropped view, transitively.
+    let recreated_functions = super::functions::recreated_functions(changes);
     for v in from.views.values() {
-        if v.references.iter().any(|r| affected.contains(r)) {
+        if v.references.iter().any(|r| affected.contains(r))
+            || super::calls_any(&v.query.sql, &recreated_functions)
+        {
             dropped.insert(v.name.clone());
         }
     }
