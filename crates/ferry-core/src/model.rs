@@ -358,7 +358,7 @@ pub struct PartitionOf {
 /// query (see `ferry_sql::resolve_views`) that both sides agree on for common queries.
 /// Equality compares what defines the view: name, kind, query key, options, comment, indexes
 /// (not its privileges: those change with GRANT and REVOKE, see `Change::Grants`).
-/// `outputs` and `references` are derived facts for the planner and are not compared.
+/// `outputs`, `references` and `calls` are derived facts for the planner and are not compared.
 #[derive(Clone, Debug)]
 pub struct View {
     pub name: QualifiedName,
@@ -379,9 +379,14 @@ pub struct View {
     /// The output columns, with the key of each one's expression when the query is
     /// understood; empty when not. Used to decide whether `CREATE OR REPLACE` can work.
     pub outputs: Vec<ViewColumn>,
-    /// Tables and views the query reads (from its FROM and JOIN clauses, resolved against
-    /// the schema). May contain false positives; never compared.
+    /// Tables and views the query reads: from `pg_depend` when inspected, and from its FROM
+    /// and JOIN clauses resolved against the schema. May contain false positives; never
+    /// compared.
     pub references: BTreeSet<QualifiedName>,
+    /// Functions of the schema the query calls, by name: from `pg_depend` when inspected,
+    /// and from names written before a parenthesis. May contain false positives; never
+    /// compared.
+    pub calls: BTreeSet<QualifiedName>,
 }
 
 impl View {
@@ -397,6 +402,7 @@ impl View {
             grants: Grants::new(),
             outputs: Vec::new(),
             references: BTreeSet::new(),
+            calls: BTreeSet::new(),
         }
     }
 }

@@ -50,6 +50,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     read_constraints(client, version, &mut tables)?;
     security::read_policies(client, &mut tables)?;
     let mut views = read_views(client)?;
+    read_view_dependencies(client, &mut views)?;
     read_indexes(client, version, &mut tables, &mut views)?;
     for (_, mut view) in views {
         view.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -308,6 +309,40 @@ fn read_views(client: &mut impl GenericClient) -> Result<BTreeMap<u32, View>, Db
         views.insert(oid, view);
     }
     Ok(views)
+}
+
+/// What each view depends on according to the server (`pg_depend` through the view's
+/// rewrite rule): the tables and views it reads, and the user functions it calls, also
+/// through an operator (which no scan of the text sees).
+fn read_view_dependencies(
+    client: &mut impl GenericClient,
+    views: &mut BTreeMap<u32, View>,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT DISTINCT r.ev_class, p.oid IS NOT NULL, n.nspname::text, \
+           COALESCE(c.relname, p.proname)::text \
+         FROM pg_depend d \
+         JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid \
+         LEFT JOIN pg_class c ON d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid \
+         LEFT JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass \
+           AND o.oid = d.refobjid \
+         LEFT JOIN pg_proc p ON p.oid = CASE WHEN d.refclassid = 'pg_proc'::regclass \
+           THEN d.refobjid ELSE o.oprcode::oid END \
+         JOIN pg_namespace n ON n.oid = COALESCE(c.relnamespace, p.pronamespace) \
+         WHERE d.deptype = 'n' AND d.refobjid <> r.ev_class AND {SCHEMA_FILTER}"
+    );
+    for row in query(client, &sql, "view dependencies")? {
+        let Some(view) = views.get_mut(&get::<u32>(&row, 0)?) else {
+            continue;
+        };
+        let name = QualifiedName::new(get::<String>(&row, 2)?, get::<String>(&row, 3)?);
+        if get::<bool>(&row, 1)? {
+            view.calls.insert(name);
+        } else {
+            view.references.insert(name);
+        }
+    }
+    Ok(())
 }
 
 fn read_columns(client: &mut impl GenericClient, tables: &mut Tables) -> Result<(), DbError> {

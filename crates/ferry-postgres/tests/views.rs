@@ -274,3 +274,24 @@ fn a_materialized_view_is_rebuilt_with_its_indexes() {
     db.connect().apply(&p).expect("apply");
     assert!(db.inspect().views.is_empty());
 }
+
+/// Inspection reads what a view depends on from `pg_depend`, including what no scan of its
+/// text sees: a function called through an operator.
+#[test]
+fn view_dependencies_come_from_pg_depend() {
+    let Some(db) = TestDb::new() else { return };
+    db.execute(
+        "CREATE TABLE prices (id int PRIMARY KEY, amount numeric NOT NULL);
+         CREATE FUNCTION plus_tax(numeric, numeric) RETURNS numeric LANGUAGE sql IMMUTABLE
+           AS $$ SELECT $1 + $2 * 1.2 $$;
+         CREATE OPERATOR +% (LEFTARG = numeric, RIGHTARG = numeric, FUNCTION = plus_tax);
+         CREATE VIEW taxed AS SELECT id, amount +% 1 AS total FROM ONLY prices;",
+    );
+    let inspected = db.inspect();
+    let view = &inspected.views[&ferry_core::QualifiedName::new("public", "taxed")];
+    let names = |set: &std::collections::BTreeSet<ferry_core::QualifiedName>| {
+        set.iter().map(|n| n.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(names(&view.calls), ["public.plus_tax"]);
+    assert_eq!(names(&view.references), ["public.prices"]);
+}

@@ -34,7 +34,7 @@ use crate::expr::{fold, Canonicalize};
 
 const DEFAULT_NS: &str = "public";
 
-/// Fills in every view's `query.key`, `outputs` and `references` from its query text, the
+/// Fills in every view's `query.key`, `outputs`, `references` and `calls` from its query text, the
 /// view's explicit column list and the columns of the schema's tables (and of the views it
 /// reads, resolved first). Loading and inspection both call this, so both sides of a diff
 /// are normalised the same way.
@@ -69,9 +69,18 @@ pub fn resolve_views(schema: &mut Schema) {
         .chain(schema.views.keys())
         .cloned()
         .collect();
+    let functions: BTreeSet<QualifiedName> =
+        schema.functions.keys().map(|f| f.name.clone()).collect();
+    // Added to what inspection found in `pg_depend`, if anything.
     for view in schema.views.values_mut() {
-        view.references = references(&view.query.sql, &relations);
+        view.references
+            .extend(references(&view.query.sql, &relations));
         view.references.remove(&view.name);
+        view.calls.extend(
+            function_calls(&view.query.sql)
+                .into_iter()
+                .filter(|f| functions.contains(f)),
+        );
     }
     // Views over views: a view's `*` needs the outputs of the views it reads.
     for name in view_dependency_order(&schema.views) {
@@ -149,10 +158,19 @@ pub fn references(sql: &str, known: &BTreeSet<QualifiedName>) -> BTreeSet<Qualif
         if !starts_name {
             continue;
         }
-        let Some(first) = tokens.get(i + 1).and_then(name_of) else {
+        // `FROM ONLY t`: the relation comes one word later.
+        let at = match tokens.get(i + 1) {
+            Some(Token::Word(w))
+                if w.quote_style.is_none() && w.value.eq_ignore_ascii_case("only") =>
+            {
+                i + 2
+            }
+            _ => i + 1,
+        };
+        let Some(first) = tokens.get(at).and_then(name_of) else {
             continue;
         };
-        let name = match (tokens.get(i + 2), tokens.get(i + 3).and_then(name_of)) {
+        let name = match (tokens.get(at + 1), tokens.get(at + 2).and_then(name_of)) {
             (Some(Token::Period), Some(second)) => QualifiedName::new(first, second),
             _ => QualifiedName::new(DEFAULT_NS, first),
         };
@@ -912,5 +930,8 @@ mod tests {
         );
         let names: Vec<&str> = refs.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["orders", "users"]);
+        let refs = references("SELECT id FROM ONLY other", &known);
+        let names: Vec<&str> = refs.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["other"]);
     }
 }

@@ -80,7 +80,7 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
     let recreated_functions = super::functions::recreated_functions(changes);
     for v in from.views.values() {
         if v.references.iter().any(|r| affected.contains(r))
-            || super::calls_any(&v.query.sql, &recreated_functions)
+            || v.calls.iter().any(|f| recreated_functions.contains(f))
         {
             dropped.insert(v.name.clone());
         }
