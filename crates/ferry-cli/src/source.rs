@@ -216,6 +216,22 @@ pub fn schema_paths(explicit: &[PathBuf], config: Option<&Config>) -> Result<Vec
     Ok(paths)
 }
 
+/// After comparing schema files with a database without a dev database: names the changes
+/// that may only be the server's rewriting (see `ferry_core::unproven_changes`), and how to
+/// compare in the server's own form instead.
+pub fn report_unproven(changes: &[ferry_core::Change]) {
+    let names = ferry_core::unproven_changes(changes);
+    if names.is_empty() {
+        return;
+    }
+    crate::info!(
+        "note: the server rewrites view queries and SQL-standard function bodies; ferry could not \
+         prove these unchanged offline and re-creates them: {}. If you did not change them, \
+         compare in the server's form with --dev-url URL (or --dev-url target).",
+        names.join(", ")
+    );
+}
+
 /// Warns about statements ferry keeps but does not manage yet.
 pub fn report_opaque(schema: &Schema, what: &str) {
     if schema.opaque.is_empty() {

@@ -40,6 +40,15 @@ fn files_compare_in_the_servers_form() {
         "target",
     ]));
     assert!(out.stderr.contains("Nothing to do"), "{out}");
+    // Offline, the rewritten view cannot be proven unchanged: a note names it.
+    let out = run(&["diff", "--from", &db.url, "--to", &file]);
+    assert!(out.stdout.contains("CREATE VIEW public.shelf"), "{out}");
+    assert!(
+        out.stderr.contains(
+            "could not prove these unchanged offline and re-creates them: view public.shelf."
+        ),
+        "{out}"
+    );
     let out = run(&[
         "diff",
         "--from",
@@ -51,6 +60,7 @@ fn files_compare_in_the_servers_form() {
         "--exit-code",
     ]);
     assert_eq!(out.code, 0, "{out}");
+    assert!(!out.stderr.contains("could not prove"), "{out}");
 
     // The same through ferry.toml, with the URL from an environment variable.
     write_file(
@@ -161,4 +171,38 @@ fn generate_replays_migrations_on_the_dev_database() {
         "--exit-code",
     ]);
     assert_eq!(out.code, 0, "{out}");
+}
+
+/// A `BEGIN ATOMIC` body comes back from the server rewritten: offline, the note names the
+/// function; with the dev database it compares equal.
+#[test]
+fn sql_standard_bodies_compare_in_the_servers_form() {
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE t (a int);\n\
+         CREATE FUNCTION bump(x int) RETURNS int LANGUAGE sql\n\
+         BEGIN ATOMIC SELECT x+1 AS y; END;\n",
+    );
+    ok(run(&["push", "--url", &db.url, "--schema", &file]));
+    let out = run(&["diff", "--from", &db.url, "--to", &file]);
+    assert!(
+        out.stderr
+            .contains("re-creates them: function public.bump(integer)."),
+        "{out}"
+    );
+    let out = run(&[
+        "diff",
+        "--from",
+        &db.url,
+        "--to",
+        &file,
+        "--dev-url",
+        "target",
+        "--exit-code",
+    ]);
+    assert_eq!(out.code, 0, "{out}");
+    assert!(!out.stderr.contains("could not prove"), "{out}");
 }

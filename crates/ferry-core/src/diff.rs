@@ -566,6 +566,28 @@ fn diff_grants(from: &Schema, to: &Schema, renames: &Renames, changes: &mut Vec<
     }
 }
 
+/// The objects (as `view s.v`, `function s.f(args)`) whose change may be no change at all
+/// when one side was read from a database and the other from files without a dev database:
+/// the server keeps view queries and SQL-standard function bodies parsed and prints them
+/// back rewritten, which ferry's offline normalisation does not always undo.
+pub fn unproven_changes(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::AlterView { from, to } if from.query.key != to.query.key => {
+                Some(format!("view {}", to.name))
+            }
+            Change::AlterFunction { from, to } => match (&from.body, &to.body) {
+                (crate::FunctionBody::Sql(a), crate::FunctionBody::Sql(b)) if a != b => {
+                    Some(format!("function {}", to.id()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
     let mut changes = Vec::new();
 

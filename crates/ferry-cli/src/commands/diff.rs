@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::source::{
-    dialect, managed_grants, parse_dialect, report_opaque, resolve_renames, Source,
+    dialect, managed_grants, parse_dialect, report_opaque, report_unproven, resolve_renames, Source,
 };
 use crate::{DevArgs, RenameArgs};
 
@@ -85,6 +85,10 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
     report_opaque(&desired, "--to");
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);
+    let files_against_database = matches!(from, Source::Files(_)) != matches!(to, Source::Files(_));
+    if files_against_database && dev.is_none() {
+        report_unproven(&changes);
+    }
     let plan = dialect.plan(&current, &desired, &changes)?;
     let text = match args.format {
         super::status::Format::Json => {

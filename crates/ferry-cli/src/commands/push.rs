@@ -11,7 +11,8 @@ use crate::config::Config;
 use crate::dev::DevServer;
 use crate::error::{CliError, Exit, Result};
 use crate::source::{
-    connect, load_files, managed_grants, report_opaque, resolve_renames, schema_paths, target,
+    connect, load_files, managed_grants, report_opaque, report_unproven, resolve_renames,
+    schema_paths, target,
 };
 use crate::{prompt, DevArgs, RenameArgs, TargetArgs};
 
@@ -51,6 +52,9 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     managed_grants(&mut current, &mut desired, false, config.as_ref());
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);
+    if dev.is_none() {
+        report_unproven(&changes);
+    }
     let plan = dialect.plan(&current, &desired, &changes)?;
     let target = dest.display();
     if plan.is_empty() {
