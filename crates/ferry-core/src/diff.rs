@@ -19,6 +19,11 @@ mod security;
 pub enum Change {
     CreateNamespace(String),
     DropNamespace(String),
+    /// `COMMENT ON SCHEMA`; `None` clears it (for `public`: back to the server's default).
+    CommentNamespace {
+        name: String,
+        comment: Option<String>,
+    },
     CreateEnum(EnumType),
     DropEnum(EnumType),
     AlterEnum {
@@ -593,6 +598,21 @@ pub fn diff(from: &Schema, to: &Schema, renames: &Renames) -> Vec<Change> {
 
     for ns in to.namespaces.difference(&from.namespaces) {
         changes.push(Change::CreateNamespace(ns.clone()));
+    }
+    let commented: BTreeSet<&String> = from
+        .namespace_comments
+        .keys()
+        .chain(to.namespace_comments.keys())
+        .collect();
+    for ns in commented {
+        let comment = to.namespace_comments.get(ns);
+        let exists = ns == "public" || to.namespaces.contains(ns);
+        if exists && from.namespace_comments.get(ns) != comment {
+            changes.push(Change::CommentNamespace {
+                name: ns.clone(),
+                comment: comment.cloned(),
+            });
+        }
     }
 
     security::diff_types_and_extensions(from, to, &mut changes);

@@ -47,6 +47,10 @@ pub struct Schema {
     pub views: BTreeMap<QualifiedName, View>,
     /// Privileges on schemas (PostgreSQL), by schema name, `public` included.
     pub namespace_grants: BTreeMap<String, Grants>,
+    /// Comments on schemas (PostgreSQL), by schema name, `public` included unless it holds
+    /// the server's own [`PUBLIC_SCHEMA_COMMENT`]; set through
+    /// [`Schema::set_namespace_comment`].
+    pub namespace_comments: BTreeMap<String, String>,
     /// Domains (PostgreSQL).
     pub domains: BTreeMap<QualifiedName, Domain>,
     /// Functions and procedures (PostgreSQL), by name and input argument types.
@@ -456,6 +460,25 @@ pub fn public_default(privilege: &str) -> Grants {
 /// A new function's or procedure's privileges: `EXECUTE` to PUBLIC.
 pub fn function_default_grants() -> Grants {
     public_default("EXECUTE")
+}
+
+/// The comment PostgreSQL gives the `public` schema of a new database. It counts as no
+/// comment, so that schema files need not repeat it.
+pub const PUBLIC_SCHEMA_COMMENT: &str = "standard public schema";
+
+impl Schema {
+    /// Sets or clears the comment on schema `name`; the server's default comment on
+    /// `public` is stored as none.
+    pub fn set_namespace_comment(&mut self, name: &str, comment: Option<String>) {
+        match comment {
+            Some(c) if !(name == "public" && c == PUBLIC_SCHEMA_COMMENT) => {
+                self.namespace_comments.insert(name.to_string(), c);
+            }
+            _ => {
+                self.namespace_comments.remove(name);
+            }
+        }
+    }
 }
 
 /// A new type's (enum, domain, composite type) privileges: `USAGE` to PUBLIC.

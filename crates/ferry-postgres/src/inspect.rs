@@ -111,13 +111,17 @@ fn not_extension_member(catalog: &str, oid: &str) -> String {
 
 fn read_namespaces(client: &mut impl GenericClient, schema: &mut Schema) -> Result<(), DbError> {
     let sql = format!(
-        "SELECT n.nspname::text FROM pg_namespace n \
-         WHERE {SCHEMA_FILTER} AND n.nspname <> 'public' AND {} \
+        "SELECT n.nspname::text, obj_description(n.oid, 'pg_namespace') FROM pg_namespace n \
+         WHERE {SCHEMA_FILTER} AND {} \
          ORDER BY 1",
         not_extension_member("pg_namespace", "n.oid")
     );
     for row in query(client, &sql, "schemas")? {
-        schema.namespaces.insert(get(&row, 0)?);
+        let name: String = get(&row, 0)?;
+        schema.set_namespace_comment(&name, get(&row, 1)?);
+        if name != "public" {
+            schema.namespaces.insert(name);
+        }
     }
     Ok(())
 }

@@ -468,6 +468,18 @@ impl<'a> Planner<'a> {
                     .phases
                     .drop_schemas
                     .push(Step::new(format!("DROP SCHEMA {}", quote_ident(ns)))),
+                Change::CommentNamespace { name, comment } => {
+                    // `public` without a comment of its own gets the server's default back.
+                    let comment = match (name.as_str(), comment) {
+                        ("public", None) => Some(ferry_core::PUBLIC_SCHEMA_COMMENT),
+                        (_, c) => c.as_deref(),
+                    };
+                    self.phases.schemas.push(Step::new(comment_sql(
+                        "SCHEMA",
+                        &quote_ident(name),
+                        comment,
+                    )))
+                }
                 Change::CreateEnum(e) => self.create_enum(e),
                 Change::AlterEnum { from, to } => self.alter_enum(from, to)?,
                 Change::DropEnum(e) => self

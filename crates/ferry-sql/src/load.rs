@@ -1522,6 +1522,15 @@ impl<'d> Loader<'d> {
         if self.kind == DialectKind::Postgres && p.peek_word("extension") {
             return self.comment_on_extension(p);
         }
+        if self.kind == DialectKind::Postgres && p.eat_word("schema") {
+            let name = p.ident()?;
+            let text = p.comment_text()?;
+            if name != self.dialect.default_namespace() && !self.schema.namespaces.contains(&name) {
+                return Err(p.error_at(at, &format!("COMMENT ON unknown schema {name}")));
+            }
+            self.schema.set_namespace_comment(&name, text);
+            return Ok(true);
+        }
         if p.peek_word("type") || p.peek_word("sequence") {
             let is_type = p.eat_word("type");
             if !is_type {

@@ -37,7 +37,9 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
             Change::CreateTable(t) => creates.push(t),
             Change::DropTable(t) => drops.push(t),
             Change::AlterTable(td) => alters.push(td.clone()),
-            Change::CreateNamespace(n) | Change::DropNamespace(n) => {
+            Change::CreateNamespace(n)
+            | Change::DropNamespace(n)
+            | Change::CommentNamespace { name: n, .. } => {
                 return Err(PlanError(format!(
                     "SQLite has no schemas other than main: cannot create or drop schema {n}"
                 )))

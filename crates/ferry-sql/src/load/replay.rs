@@ -986,6 +986,7 @@ impl Loader<'_> {
         self.drop_namespace_domains(p, at, ns, behavior)?;
         self.forget_functions_in(ns);
         self.schema.namespaces.remove(ns);
+        self.schema.namespace_comments.remove(ns);
         Ok(())
     }
 
@@ -2272,6 +2273,9 @@ impl Loader<'_> {
         }
         self.schema.namespaces.remove(&name);
         self.schema.namespaces.insert(new.clone());
+        if let Some(c) = self.schema.namespace_comments.remove(&name) {
+            self.schema.namespace_comments.insert(new.clone(), c);
+        }
         // Everything in the schema moves; sequences move on their own below.
         let tables: Vec<QualifiedName> = self
             .schema
