@@ -360,7 +360,7 @@ pub struct PartitionOf {
 /// PostgreSQL stores a view's query rewritten (`pg_get_viewdef`), so the text read from a file
 /// never equals the text read from a database; `query.key` is a normalised form of the parsed
 /// query (see `ferry_sql::resolve_views`) that both sides agree on for common queries.
-/// Equality compares what defines the view: name, kind, query key, options, comment, indexes
+/// Equality compares what defines the view: name, kind, query key, options, comments, indexes
 /// (not its privileges: those change with GRANT and REVOKE, see `Change::Grants`).
 /// `outputs`, `references` and `calls` are derived facts for the planner and are not compared.
 #[derive(Clone, Debug)]
@@ -377,6 +377,8 @@ pub struct View {
     /// OPTION` is stored as `check_option=...`, the way the server keeps it.
     pub options: Vec<String>,
     pub comment: Option<String>,
+    /// Comments on the view's columns, by column name.
+    pub column_comments: BTreeMap<String, String>,
     /// Indexes of a materialized view, sorted by name.
     pub indexes: Vec<Index>,
     pub grants: Grants,
@@ -402,6 +404,7 @@ impl View {
             columns: Vec::new(),
             options: Vec::new(),
             comment: None,
+            column_comments: BTreeMap::new(),
             indexes: Vec::new(),
             grants: Grants::new(),
             outputs: Vec::new(),
@@ -418,6 +421,7 @@ impl PartialEq for View {
             && self.query == other.query
             && self.options == other.options
             && self.comment == other.comment
+            && self.column_comments == other.column_comments
             && self.indexes == other.indexes
     }
 }

@@ -51,6 +51,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     security::read_policies(client, &mut tables)?;
     let mut views = read_views(client)?;
     read_view_dependencies(client, &mut views)?;
+    read_view_column_comments(client, &mut views)?;
     read_indexes(client, version, &mut tables, &mut views)?;
     for (_, mut view) in views {
         view.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -315,6 +316,25 @@ fn read_views(client: &mut impl GenericClient) -> Result<BTreeMap<u32, View>, Db
     Ok(views)
 }
 
+/// Comments on the columns of views and materialized views.
+fn read_view_column_comments(
+    client: &mut impl GenericClient,
+    views: &mut BTreeMap<u32, View>,
+) -> Result<(), DbError> {
+    // From pg_description outwards: col_description() per column would read every view's.
+    let sql = "SELECT d.objoid, a.attname::text, d.description \
+         FROM pg_description d \
+         JOIN pg_class c ON c.oid = d.objoid \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid \
+         WHERE d.classoid = 'pg_class'::regclass AND d.objsubid > 0 AND c.relkind IN ('v', 'm')";
+    for row in query(client, sql, "comments on view columns")? {
+        if let Some(view) = views.get_mut(&get::<u32>(&row, 0)?) {
+            view.column_comments.insert(get(&row, 1)?, get(&row, 2)?);
+        }
+    }
+    Ok(())
+}
+
 /// What each view depends on according to the server (`pg_depend` through the view's
 /// rewrite rule): the tables and views it reads, and the user functions it calls, also
 /// through an operator (which no scan of the text sees).
@@ -325,8 +345,11 @@ fn read_view_dependencies(
     let sql = format!(
         "SELECT DISTINCT r.ev_class, p.oid IS NOT NULL, n.nspname::text, \
            COALESCE(c.relname, p.proname)::text \
-         FROM pg_depend d \
-         JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid \
+         FROM pg_rewrite r \
+         JOIN pg_class v ON v.oid = r.ev_class AND v.relkind IN ('v', 'm') \
+         JOIN pg_namespace vn ON vn.oid = v.relnamespace AND vn.nspname NOT LIKE 'pg\\_%' \
+           AND vn.nspname <> 'information_schema' \
+         JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
          LEFT JOIN pg_class c ON d.refclassid = 'pg_class'::regclass AND c.oid = d.refobjid \
          LEFT JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass \
            AND o.oid = d.refobjid \

@@ -1574,9 +1574,16 @@ impl<'d> Loader<'d> {
             return Ok(false);
         };
         let text = p.comment_text()?;
-        if self.schema.views.contains_key(&target.0) {
-            // Comments on a view's columns are not modelled yet: kept opaque.
-            return Ok(false);
+        if let Some(view) = self.schema.views.get_mut(&target.0) {
+            // COMMENT ON TABLE naming a view: not modelled, kept opaque.
+            let Some(column) = target.1 else {
+                return Ok(false);
+            };
+            match text {
+                Some(text) => view.column_comments.insert(column, text),
+                None => view.column_comments.remove(&column),
+            };
+            return Ok(true);
         }
         if self.replay && !self.schema.tables.contains_key(&target.0) {
             // A view's column, or a temporary table's: not modelled.

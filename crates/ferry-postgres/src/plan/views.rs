@@ -53,6 +53,7 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
                             new.comment.as_deref(),
                         )));
                     }
+                    extras.extend(column_comment_steps(old, new));
                     for idx in old.indexes.iter().filter(|i| !new.indexes.contains(i)) {
                         drop_extras.push(Step::new(format!(
                             "DROP INDEX {}",
@@ -133,20 +134,44 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
             creates.push(create_view_step(v, false));
         } else if replaced.contains(&name) {
             creates.push(create_view_step(v, true));
-            // CREATE OR REPLACE keeps the comment; set it when it changed.
-            if from.views.get(&name).map(|o| &o.comment) != Some(&v.comment) {
+            // CREATE OR REPLACE keeps the comments; set those that changed.
+            let old = &from.views[&name];
+            if old.comment != v.comment {
                 creates.push(Step::new(comment_sql(
                     view_kind(v),
                     &quote_qualified(&name),
                     v.comment.as_deref(),
                 )));
             }
+            creates.extend(column_comment_steps(old, v));
         }
         if let Some(extras) = create_extras.remove(&name) {
             creates.extend(extras);
         }
     }
     (drops, creates)
+}
+
+/// `COMMENT ON COLUMN` for each column comment of the view that changes from `old` to `new`.
+fn column_comment_steps(old: &View, new: &View) -> Vec<Step> {
+    let columns: BTreeSet<&String> = old
+        .column_comments
+        .keys()
+        .chain(new.column_comments.keys())
+        .collect();
+    columns
+        .into_iter()
+        .filter(|c| old.column_comments.get(*c) != new.column_comments.get(*c))
+        .map(|c| Step::new(column_comment_sql(new, c, new.column_comments.get(c))))
+        .collect()
+}
+
+fn column_comment_sql(v: &View, column: &str, text: Option<&String>) -> String {
+    comment_sql(
+        "COLUMN",
+        &format!("{}.{}", quote_qualified(&v.name), quote_ident(column)),
+        text.map(String::as_str),
+    )
 }
 
 /// `VIEW` or `MATERIALIZED VIEW`, for DROP and COMMENT ON.
@@ -253,6 +278,10 @@ fn create_view_step(v: &View, or_replace: bool) -> Step {
                 &quote_qualified(&v.name),
                 Some(c),
             ));
+        }
+        for (column, text) in &v.column_comments {
+            step.statements
+                .push(column_comment_sql(v, column, Some(text)));
         }
         for idx in &v.indexes {
             step.statements.push(create_index_sql(&v.name, idx));

@@ -103,9 +103,10 @@ impl Loader<'_> {
         view.materialized = materialized;
         view.columns = columns;
         view.options = options;
-        // CREATE OR REPLACE keeps the comment and (materialized) indexes.
+        // CREATE OR REPLACE keeps the comments and (materialized) indexes.
         if let Some(old) = self.schema.views.remove(&name) {
             view.comment = old.comment;
+            view.column_comments = old.column_comments;
             view.indexes = old.indexes;
         }
         self.relation_names
