@@ -986,6 +986,10 @@ impl Loader<'_> {
         self.drop_namespace_domains(p, at, ns, behavior)?;
         self.forget_functions_in(ns);
         self.schema.namespaces.remove(ns);
+        // Its default privileges go with it.
+        self.schema
+            .default_privileges
+            .retain(|k, _| k.schema.as_deref() != Some(ns));
         Ok(())
     }
 
@@ -2272,6 +2276,22 @@ impl Loader<'_> {
         }
         self.schema.namespaces.remove(&name);
         self.schema.namespaces.insert(new.clone());
+        // Default privileges in the schema follow it.
+        let moved: Vec<DefaultPrivilegeKey> = self
+            .schema
+            .default_privileges
+            .keys()
+            .filter(|k| k.schema.as_deref() == Some(name.as_str()))
+            .cloned()
+            .collect();
+        for key in moved {
+            let grants = self.schema.default_privileges.remove(&key).unwrap_or_default();
+            let key = DefaultPrivilegeKey {
+                schema: Some(new.clone()),
+                ..key
+            };
+            self.schema.default_privileges.insert(key, grants);
+        }
         // Everything in the schema moves; sequences move on their own below.
         let tables: Vec<QualifiedName> = self
             .schema
