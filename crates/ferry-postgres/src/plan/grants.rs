@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    Change, DefaultObjectType, FunctionId, Grant, GrantObject, Grants, QualifiedName, Schema,
-    Step, PUBLIC,
+    Change, DefaultObjectType, FunctionId, Grant, GrantObject, Grants, QualifiedName, Schema, Step,
+    PUBLIC,
 };
 
 use crate::dialect::{quote_ident, quote_qualified};
@@ -165,7 +165,9 @@ fn recreated(
 pub(super) fn created(from: &Schema, on: GrantObject, grants: &Grants) -> Vec<String> {
     let initial = match &on {
         GrantObject::Namespace(_) => from.new_object_grants(DefaultObjectType::Schemas, None),
-        GrantObject::Relation(n) => from.new_object_grants(DefaultObjectType::Tables, Some(&n.schema)),
+        GrantObject::Relation(n) => {
+            from.new_object_grants(DefaultObjectType::Tables, Some(&n.schema))
+        }
         GrantObject::Sequence(n) => {
             from.new_object_grants(DefaultObjectType::Sequences, Some(&n.schema))
         }

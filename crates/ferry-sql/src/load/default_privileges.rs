@@ -55,9 +55,17 @@ impl Loader<'_> {
         let (object_type, all, kind) = if p.eat_word("tables") {
             (DefaultObjectType::Tables, TABLE_PRIVILEGES, "table")
         } else if p.eat_word("sequences") {
-            (DefaultObjectType::Sequences, SEQUENCE_PRIVILEGES, "sequence")
+            (
+                DefaultObjectType::Sequences,
+                SEQUENCE_PRIVILEGES,
+                "sequence",
+            )
         } else if p.eat_word("functions") || p.eat_word("routines") {
-            (DefaultObjectType::Functions, FUNCTION_PRIVILEGES, "function")
+            (
+                DefaultObjectType::Functions,
+                FUNCTION_PRIVILEGES,
+                "function",
+            )
         } else if p.eat_word("types") {
             (DefaultObjectType::Types, TYPE_PRIVILEGES, "type")
         } else if p.eat_word("schemas") {
@@ -131,7 +139,13 @@ impl Loader<'_> {
     pub(super) fn grant_defaults_to_created(&mut self, before: &ObjectKeys) {
         let s = &mut self.schema;
         let grants = |s: &Schema, kind, schema: &str| s.new_object_grants(kind, Some(schema));
-        for name in s.tables.keys().chain(s.views.keys()).cloned().collect::<Vec<_>>() {
+        for name in s
+            .tables
+            .keys()
+            .chain(s.views.keys())
+            .cloned()
+            .collect::<Vec<_>>()
+        {
             if before.relations.contains(&name) {
                 continue;
             }

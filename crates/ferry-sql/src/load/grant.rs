@@ -455,7 +455,12 @@ fn column_list(p: &mut StmtParser) -> PResult<Vec<String>> {
 
 /// Applies `g`'s privileges to one object's grants. `all`: what `ALL` means here, and
 /// every privilege the object kind accepts.
-pub(super) fn change(grants: &mut Grants, g: &PendingGrant, all: &[&str], kind: &str) -> Result<(), String> {
+pub(super) fn change(
+    grants: &mut Grants,
+    g: &PendingGrant,
+    all: &[&str],
+    kind: &str,
+) -> Result<(), String> {
     let mut privileges = Vec::new();
     for (p, _) in &g.privileges {
         if p == "ALL" {

@@ -2285,7 +2285,11 @@ impl Loader<'_> {
             .cloned()
             .collect();
         for key in moved {
-            let grants = self.schema.default_privileges.remove(&key).unwrap_or_default();
+            let grants = self
+                .schema
+                .default_privileges
+                .remove(&key)
+                .unwrap_or_default();
             let key = DefaultPrivilegeKey {
                 schema: Some(new.clone()),
                 ..key
