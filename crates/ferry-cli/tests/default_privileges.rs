@@ -296,3 +296,22 @@ fn bad_default_privileges_name_the_place() {
     assert_eq!(out.code, 5, "{out}");
     assert!(out.stderr.contains("IN SCHEMA"), "{out}");
 }
+
+#[test]
+fn for_role_naming_the_connecting_role_is_the_same_entry() {
+    let roles = Roles::new(&["app"]);
+    let app = &roles.0[0];
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "CREATE TABLE t (id int);\nALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT SELECT ON TABLES TO {app};\n",
+        me(&db)
+    );
+    let file = write_file(dir.path(), "schema.sql", &text);
+    ok(run(&["push", "--url", &db.url, "--schema", &file]));
+    assert_eq!(default_acl(&db), vec![format!("me||r|{app}=r/{}", me(&db))]);
+    let out = run(&["diff", "--from", &db.url, "--to", &file, "--exit-code"]);
+    assert_eq!(out.code, 0, "{out}");
+    let out = run(&["diff", "--from", &file, "--to", &db.url, "--exit-code"]);
+    assert_eq!(out.code, 0, "{out}");
+}

@@ -131,6 +131,32 @@ impl Schema {
         grants
     }
 
+    /// Writes the entries `FOR ROLE role`, where `role` is the one statements run as, like
+    /// those without `FOR ROLE` (how inspection reports them): both name the same entry on
+    /// the server. An entry written both ways holds what either gives.
+    pub fn resolve_session_role(&mut self, role: &str) {
+        let own: Vec<DefaultPrivilegeKey> = self
+            .default_privileges
+            .keys()
+            .filter(|k| k.for_role.as_deref() == Some(role))
+            .cloned()
+            .collect();
+        for key in own {
+            let grants = self.default_privileges.remove(&key).unwrap_or_default();
+            let key = DefaultPrivilegeKey {
+                for_role: None,
+                ..key
+            };
+            let mut merged = self
+                .default_privileges
+                .get(&key)
+                .cloned()
+                .unwrap_or_default();
+            merged.extend(grants);
+            self.set_default_privileges(key, merged);
+        }
+    }
+
     /// Whether some entry for the connecting role differs from its baseline, so that new
     /// objects may not get the built-in default.
     pub fn has_own_default_privileges(&self) -> bool {
