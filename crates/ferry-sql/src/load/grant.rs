@@ -18,15 +18,17 @@ pub(super) struct PendingGrant {
     pub(super) revoke: bool,
     /// `REVOKE GRANT OPTION FOR`: only the grant option goes.
     pub(super) option_only: bool,
-    /// Privileges as written (upper case), with their column list; `ALL` expands per
-    /// object kind.
-    pub(super) privileges: Vec<(String, Vec<String>)>,
+    pub(super) privileges: Privileges,
     /// Each with where it is named, for errors.
     pub(super) targets: Vec<(GrantTarget, (u64, u64))>,
     pub(super) grantees: Vec<String>,
     pub(super) grantable: bool,
     pub(super) file: String,
 }
+
+/// Privileges as written (upper case), each with its column list; `ALL` expands per
+/// object kind.
+pub(super) type Privileges = Vec<(String, Vec<String>)>;
 
 #[derive(Clone, Debug)]
 pub(super) enum GrantTarget {
@@ -395,7 +397,7 @@ impl Loader<'_> {
 /// The privileges of a GRANT or REVOKE as written (upper case), each with its column list:
 /// `ALL [PRIVILEGES]` or a list. `None`: a word that is no privilege (`GRANT role TO
 /// role`, membership), not modelled.
-pub(super) fn privilege_list(p: &mut StmtParser) -> PResult<Option<Vec<(String, Vec<String>)>>> {
+pub(super) fn privilege_list(p: &mut StmtParser) -> PResult<Option<Privileges>> {
     let mut privileges = Vec::new();
     if p.eat_word("all") {
         p.eat_word("privileges");
