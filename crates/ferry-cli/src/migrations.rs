@@ -392,6 +392,7 @@ pub fn drift(
     let applied = applied_migrations(dir, history);
     let mut expected = replay(dialect.kind(), &applied, None)?;
     let mut actual = db.inspect()?;
+    crate::source::resolve_session_role(&mut expected, db.session_role()?.as_deref());
     crate::source::managed_grants(&mut actual, &mut expected, false, config);
     let renames = ferry_core::Renames {
         no_rename: true,

@@ -62,6 +62,14 @@ impl Source {
         }
     }
 
+    /// The role a database source's statements run as (see [`resolve_session_role`]).
+    pub fn session_role(&self) -> Result<Option<String>> {
+        match self {
+            Source::Database(url) => Ok(connect(url)?.session_role()?),
+            Source::Files(_) => Ok(None),
+        }
+    }
+
     pub fn url(&self) -> Option<&str> {
         match self {
             Source::Database(url) => Some(url),
@@ -80,6 +88,14 @@ pub fn load_files(
     match dev {
         Some(dev) => dev.canonical(&schema),
         None => Ok(schema),
+    }
+}
+
+/// Files compared with a database: their default privileges `FOR ROLE` the role ferry
+/// connects as are the ones without `FOR ROLE`, as inspection reports them.
+pub fn resolve_session_role(files: &mut Schema, role: Option<&str>) {
+    if let Some(role) = role {
+        files.resolve_session_role(role);
     }
 }
 

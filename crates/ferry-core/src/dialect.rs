@@ -91,6 +91,13 @@ pub trait Database: crate::history::MigrationStore + crate::backup::Backup {
     /// Reads the database's schema into the model.
     fn inspect(&mut self) -> Result<Schema, DbError>;
 
+    /// The role statements run as, when the database has roles (PostgreSQL's
+    /// `current_user`): default privileges `FOR ROLE` it are the ones written without
+    /// `FOR ROLE` (see [`Schema::resolve_session_role`]).
+    fn session_role(&mut self) -> Result<Option<String>, DbError> {
+        Ok(None)
+    }
+
     /// Applies `plan` atomically where the dialect allows; on error nothing is left applied.
     fn apply(&mut self, plan: &Plan) -> Result<(), DbError>;
 

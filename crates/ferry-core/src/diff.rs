@@ -131,6 +131,9 @@ pub enum GrantObject {
     Type(QualifiedName),
     /// A domain (`ON DOMAIN`).
     Domain(QualifiedName),
+    /// An entry of default privileges (`ALTER DEFAULT PRIVILEGES`); `from` and `to` are
+    /// the entry's privileges, its baseline when absent on a side.
+    DefaultPrivileges(DefaultPrivilegeKey),
 }
 
 /// Changes to one table that exists on both sides (possibly under a new name).
@@ -568,6 +571,18 @@ fn diff_grants(from: &Schema, to: &Schema, renames: &Renames, changes: &mut Vec<
         if let Some(old) = from.domains.get(name) {
             push(GrantObject::Domain(name.clone()), &old.grants, &d.grants);
         }
+    }
+    let keys: BTreeSet<&DefaultPrivilegeKey> = from
+        .default_privileges
+        .keys()
+        .chain(to.default_privileges.keys())
+        .collect();
+    for key in keys {
+        push(
+            GrantObject::DefaultPrivileges(key.clone()),
+            &from.default_privileges_of(key),
+            &to.default_privileges_of(key),
+        );
     }
 }
 

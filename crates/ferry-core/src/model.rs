@@ -12,6 +12,8 @@ mod domain;
 pub use domain::{type_name_of, Domain};
 mod security;
 pub use security::*;
+mod default_privileges;
+pub use default_privileges::*;
 
 /// A schema-qualified object name. SQLite uses the schema `main`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,6 +63,8 @@ pub struct Schema {
     pub extensions: BTreeMap<String, Extension>,
     /// Composite types (PostgreSQL `CREATE TYPE name AS (...)`).
     pub composite_types: BTreeMap<QualifiedName, CompositeType>,
+    /// `ALTER DEFAULT PRIVILEGES` (PostgreSQL): entries that differ from their baseline.
+    pub default_privileges: DefaultPrivileges,
     /// Statements ferry does not model yet. Kept in order and reported, never dropped silently.
     pub opaque: Vec<OpaqueStatement>,
     /// `@renamed from=...` annotations found while loading; hints for the differ, not state.
@@ -524,6 +528,12 @@ impl Schema {
         for c in self.composite_types.values_mut() {
             keep_default(&mut c.grants, &td);
         }
+        // Default privileges: likewise against each entry's baseline.
+        for (key, grants) in std::mem::take(&mut self.default_privileges) {
+            let mut grants = grants;
+            keep_default(&mut grants, &key.baseline());
+            self.set_default_privileges(key, grants);
+        }
     }
 
     /// Every role granted something anywhere in this schema.
@@ -557,6 +567,9 @@ impl Schema {
         }
         for c in self.composite_types.values() {
             differing(&c.grants, &td);
+        }
+        for (key, grants) in &self.default_privileges {
+            differing(grants, &key.baseline());
         }
         roles
     }

@@ -114,6 +114,14 @@ impl Database for PgDatabase {
         &POSTGRES
     }
 
+    fn session_role(&mut self) -> Result<Option<String>, DbError> {
+        let row = self
+            .client
+            .query_one("SELECT current_user::text", &[])
+            .map_err(|e| DbError::new(DbErrorKind::Inspect, pg_message(&e)))?;
+        Ok(Some(row.get(0)))
+    }
+
     fn inspect(&mut self) -> Result<Schema, DbError> {
         let in_tx = |e: postgres::Error| {
             DbError::new(

@@ -65,6 +65,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
         schema.tables.insert(table.name.clone(), table);
     }
     grants::read_grants(client, &mut schema)?;
+    grants::read_default_privileges(client, &mut schema)?;
     functions::read_functions(client, version, &mut schema)?;
     // Keys, outputs and references, computed the way loading computes them.
     ferry_sql::resolve_views(&mut schema);

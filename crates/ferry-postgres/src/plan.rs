@@ -550,7 +550,7 @@ impl<'a> Planner<'a> {
             checks: Vec::new(),
             after: Vec::new(),
         };
-        grants::plan_grants(self.to, self.changes, &mut plan.steps);
+        grants::plan_grants(self.from, self.to, self.changes, &mut plan.steps);
         move_used_enum_values_before(&mut plan, &added);
         Ok(plan)
     }

@@ -10,6 +10,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod default_privileges;
 mod domain;
 mod function;
 mod grant;
@@ -206,7 +207,11 @@ impl<'d> Loader<'d> {
             kind: self.kind,
         };
         let mut annotatables = Vec::new();
+        let before = self.objects_before_create(&p);
         let handled = self.dispatch(&mut p, &mut annotatables)?;
+        if let (true, Some(before)) = (handled, &before) {
+            self.grant_defaults_to_created(before);
+        }
         if !handled {
             if self.replay {
                 if let Some(name) = self.opaque_created_name(&stmt) {
@@ -330,6 +335,9 @@ impl<'d> Loader<'d> {
             return Ok(false);
         }
         if p.eat_word("alter") {
+            if self.kind == DialectKind::Postgres && p.eat_words(&["default", "privileges"]) {
+                return self.alter_default_privileges(p);
+            }
             if p.eat_word("table") {
                 return self.alter_table(p, ann);
             }

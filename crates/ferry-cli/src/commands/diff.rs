@@ -74,6 +74,16 @@ pub fn run(config_path: Option<&Path>, args: DiffArgs) -> Result<ExitCode> {
     let dev = DevServer::resolve(&args.dev, config.as_ref(), from.url().or(to.url()), kind)?;
     let mut current = from.schema(dialect, dev.as_ref())?;
     let mut desired = to.schema(dialect, dev.as_ref())?;
+    // Files compared with a database: `FOR ROLE` the connecting role is no role at all.
+    match (&from, &to) {
+        (Source::Files(_), Source::Database(_)) => {
+            crate::source::resolve_session_role(&mut current, to.session_role()?.as_deref())
+        }
+        (Source::Database(_), Source::Files(_)) => {
+            crate::source::resolve_session_role(&mut desired, from.session_role()?.as_deref())
+        }
+        _ => {}
+    }
     // The files declare which roles are managed; between two databases, --to does.
     let current_is_declared = matches!(from, Source::Files(_)) && !matches!(to, Source::Files(_));
     managed_grants(

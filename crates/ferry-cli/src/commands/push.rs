@@ -49,6 +49,7 @@ pub fn run(config_path: Option<&Path>, args: PushArgs) -> Result<ExitCode> {
     let mut desired = load_files(&paths, dialect, dev.as_ref())?;
     report_opaque(&desired, "the schema");
     let mut current = db.inspect()?;
+    crate::source::resolve_session_role(&mut desired, db.session_role()?.as_deref());
     managed_grants(&mut current, &mut desired, false, config.as_ref());
     let renames = resolve_renames(&current, &desired, &args.renames, dialect)?;
     let changes = ferry_core::diff(&current, &desired, &renames);

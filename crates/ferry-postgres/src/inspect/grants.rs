@@ -4,7 +4,7 @@
 //! between server versions. A type's or function's NULL ACL is its default
 //! (`acldefault`): PUBLIC's USAGE or EXECUTE, as the model keeps it.
 
-use ferry_core::{Grant, Grants};
+use ferry_core::{DefaultObjectType, DefaultPrivilegeKey, Grant, Grants};
 
 use super::*;
 
@@ -69,6 +69,32 @@ pub(super) fn read_grants(
         if let Some(grants) = grants {
             grants.insert(grant);
         }
+    }
+    Ok(())
+}
+
+/// `pg_default_acl`: default privileges, the creating role's own left out. The connecting
+/// role's entries are `for_role: None`, as a statement without `FOR ROLE` writes them.
+/// Entries in system schemas and object types ferry does not model are left out.
+pub(super) fn read_default_privileges(
+    client: &mut impl GenericClient,
+    schema: &mut Schema,
+) -> Result<(), DbError> {
+    let sql = format!(
+        "SELECT CASE WHEN d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)                 THEN NULL ELSE pg_get_userbyid(d.defaclrole)::text END,                 n.nspname::text, d.defaclobjtype::text, {}          FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace          WHERE d.defaclnamespace = 0 OR ({SCHEMA_FILTER})",
+        acl_items_sql("d.defaclacl", 'r', "d.defaclrole"),
+    );
+    for row in query(client, &sql, "default privileges")? {
+        let Some(object_type) = DefaultObjectType::from_catalog(&get::<String>(&row, 2)?) else {
+            continue;
+        };
+        let key = DefaultPrivilegeKey {
+            for_role: get(&row, 0)?,
+            schema: get(&row, 1)?,
+            object_type,
+        };
+        let grants = parse_acl(&get::<Vec<String>>(&row, 3)?);
+        schema.set_default_privileges(key, grants);
     }
     Ok(())
 }

@@ -4,16 +4,21 @@
 //! with its creation (tables, sequences and schemas here, views in their create step, so
 //! that a view dropped and created again around a change gets them back).
 //!
-//! Functions, procedures and types start with PostgreSQL's default (PUBLIC may execute or
-//! use them): a created one, or one the plan drops and creates again (a function whose
-//! result type changes, a rebuilt domain or enum, a changed composite type), gets the
-//! difference between that default and what it should hold, and no `Change::Grants`.
+//! A created object starts with the default privileges in effect for the connecting role
+//! (`from`'s; PostgreSQL's built-in default, PUBLIC's EXECUTE or USAGE on functions and
+//! types, when there are none): a created one, or one the plan drops and creates again (a
+//! function whose result type changes, a rebuilt domain or enum, a changed composite type,
+//! a view in the way), gets the difference between that and what it should hold, and no
+//! `Change::Grants`.
+//!
+//! Default privileges (`ALTER DEFAULT PRIVILEGES`) change last, after every object the plan
+//! creates, so that those get exactly what they should hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    function_default_grants, type_default_grants, Change, FunctionId, Grant, GrantObject, Grants,
-    QualifiedName, Schema, Step, PUBLIC,
+    Change, DefaultObjectType, FunctionId, Grant, GrantObject, Grants, QualifiedName, Schema, Step,
+    PUBLIC,
 };
 
 use crate::dialect::{quote_ident, quote_qualified};
@@ -25,7 +30,7 @@ pub(super) const PLACEHOLDER: &str = "-- ferry: grants";
 /// Replaces the [`PLACEHOLDER`] step of the complete plan `steps` with the step granting
 /// what created objects hold and changing what kept objects hold (or removes it). The
 /// plan's statements tell which types it creates.
-pub(super) fn plan_grants(to: &Schema, changes: &[Change], steps: &mut Vec<Step>) {
+pub(super) fn plan_grants(from: &Schema, to: &Schema, changes: &[Change], steps: &mut Vec<Step>) {
     let Some(at) = steps
         .iter()
         .position(|s| s.statements.len() == 1 && s.statements[0] == PLACEHOLDER)
@@ -33,13 +38,14 @@ pub(super) fn plan_grants(to: &Schema, changes: &[Change], steps: &mut Vec<Step>
         return;
     };
     steps.remove(at);
-    let step = grants_step(to, changes, steps);
+    let step = grants_step(from, to, changes, steps);
     steps.splice(at..at, step);
 }
 
-fn grants_step(to: &Schema, changes: &[Change], steps: &[Step]) -> Option<Step> {
-    let none = Grants::new();
+fn grants_step(from: &Schema, to: &Schema, changes: &[Change], steps: &[Step]) -> Option<Step> {
     let mut statements = Vec::new();
+    // Default privileges change after everything else.
+    let mut defaults = Vec::new();
     // Types the plan creates, new or again.
     let creates: BTreeSet<&str> = steps
         .iter()
@@ -86,44 +92,50 @@ fn grants_step(to: &Schema, changes: &[Change], steps: &[Step]) -> Option<Step> 
         if let Some((id, _)) = to.functions.get_key_value(&f.id()) {
             created_functions.insert(id);
         }
-        statements.extend(grant_statements(
-            &routine(f),
-            &function_default_grants(),
-            &f.grants,
-        ));
+        statements.extend(created(from, routine(f), &f.grants));
     }
-    let type_defaults = type_default_grants();
     for (on, grants) in &created_types {
-        statements.extend(grant_statements(on, &type_defaults, grants));
+        statements.extend(created(from, on.clone(), grants));
     }
     for c in changes {
         match c {
             Change::Grants { on, .. } if recreated(on, &created_types, &created_functions) => {}
+            Change::Grants {
+                on: on @ GrantObject::DefaultPrivileges(_),
+                from,
+                to,
+            } => defaults.extend(grant_statements(on, from, to)),
             Change::Grants { on, from, to } => statements.extend(grant_statements(on, from, to)),
             Change::CreateNamespace(ns) => {
-                if let Some(g) = to.namespace_grants.get(ns) {
-                    statements.extend(grant_statements(
-                        &GrantObject::Namespace(ns.clone()),
-                        &none,
-                        g,
-                    ));
-                }
+                let none = Grants::new();
+                let g = to.namespace_grants.get(ns).unwrap_or(&none);
+                statements.extend(created(from, GrantObject::Namespace(ns.clone()), g));
             }
             Change::CreateTable(t) => {
-                statements.extend(created(GrantObject::Relation(t.name.clone()), &t.grants));
+                statements.extend(created(
+                    from,
+                    GrantObject::Relation(t.name.clone()),
+                    &t.grants,
+                ));
                 for col in &t.columns {
                     statements.extend(created(
+                        from,
                         GrantObject::Column(t.name.clone(), col.name.clone()),
                         &col.grants,
                     ));
                 }
             }
             Change::CreateSequence(s) => {
-                statements.extend(created(GrantObject::Sequence(s.name.clone()), &s.grants));
+                statements.extend(created(
+                    from,
+                    GrantObject::Sequence(s.name.clone()),
+                    &s.grants,
+                ));
             }
             _ => {}
         }
     }
+    statements.extend(defaults);
     if statements.is_empty() {
         None
     } else {
@@ -148,9 +160,26 @@ fn recreated(
     }
 }
 
-/// The GRANTs an object created with `grants` needs.
-pub(super) fn created(on: GrantObject, grants: &Grants) -> Vec<String> {
-    grant_statements(&on, &Grants::new(), grants)
+/// The REVOKEs and GRANTs an object created with `grants` needs: it starts with what
+/// `from`'s default privileges give a new object of its kind (columns: nothing).
+pub(super) fn created(from: &Schema, on: GrantObject, grants: &Grants) -> Vec<String> {
+    let initial = match &on {
+        GrantObject::Namespace(_) => from.new_object_grants(DefaultObjectType::Schemas, None),
+        GrantObject::Relation(n) => {
+            from.new_object_grants(DefaultObjectType::Tables, Some(&n.schema))
+        }
+        GrantObject::Sequence(n) => {
+            from.new_object_grants(DefaultObjectType::Sequences, Some(&n.schema))
+        }
+        GrantObject::Function(id) | GrantObject::Procedure(id) => {
+            from.new_object_grants(DefaultObjectType::Functions, Some(&id.name.schema))
+        }
+        GrantObject::Type(n) | GrantObject::Domain(n) => {
+            from.new_object_grants(DefaultObjectType::Types, Some(&n.schema))
+        }
+        GrantObject::Column(..) | GrantObject::DefaultPrivileges(_) => Grants::new(),
+    };
+    grant_statements(&on, &initial, grants)
 }
 
 /// REVOKEs, then GRANTs, turning `from` into `to`: one statement per grantee and kind of
@@ -213,7 +242,18 @@ fn grant_statements(on: &GrantObject, from: &Grants, to: &Grants) -> Vec<String>
                     .join(", "),
                 _ => privileges.join(", "),
             };
+            let mut prefix = String::new();
             let target = match on {
+                GrantObject::DefaultPrivileges(key) => {
+                    prefix.push_str("ALTER DEFAULT PRIVILEGES ");
+                    if let Some(r) = &key.for_role {
+                        prefix.push_str(&format!("FOR ROLE {} ", quote_ident(r)));
+                    }
+                    if let Some(s) = &key.schema {
+                        prefix.push_str(&format!("IN SCHEMA {} ", quote_ident(s)));
+                    }
+                    key.object_type.sql().to_string()
+                }
                 GrantObject::Namespace(ns) => format!("SCHEMA {}", quote_ident(ns)),
                 GrantObject::Relation(n) | GrantObject::Column(n, _) => {
                     format!("TABLE {}", quote_qualified(n))
@@ -230,13 +270,13 @@ fn grant_statements(on: &GrantObject, from: &Grants, to: &Grants) -> Vec<String>
                 quote_ident(grantee)
             };
             match action {
-                Action::Revoke => format!("REVOKE {list} ON {target} FROM {role}"),
+                Action::Revoke => format!("{prefix}REVOKE {list} ON {target} FROM {role}"),
                 Action::RevokeOption => {
-                    format!("REVOKE GRANT OPTION FOR {list} ON {target} FROM {role}")
+                    format!("{prefix}REVOKE GRANT OPTION FOR {list} ON {target} FROM {role}")
                 }
-                Action::Grant => format!("GRANT {list} ON {target} TO {role}"),
+                Action::Grant => format!("{prefix}GRANT {list} ON {target} TO {role}"),
                 Action::GrantWithOption => {
-                    format!("GRANT {list} ON {target} TO {role} WITH GRANT OPTION")
+                    format!("{prefix}GRANT {list} ON {target} TO {role} WITH GRANT OPTION")
                 }
             }
         })
@@ -311,7 +351,11 @@ mod tests {
         );
         let col = GrantObject::Column(QualifiedName::new("public", "users"), "email".into());
         assert_eq!(
-            created(col, &[g("app", "SELECT", true), g("app", "UPDATE", true)].into()),
+            created(
+                &Schema::default(),
+                col,
+                &[g("app", "SELECT", true), g("app", "UPDATE", true)].into()
+            ),
             vec!["GRANT SELECT (email), UPDATE (email) ON TABLE public.users TO app WITH GRANT OPTION"]
         );
     }

@@ -131,9 +131,9 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
     for name in ferry_sql::view_dependency_order(&to.views) {
         let v = &to.views[&name];
         if created.contains(&name) {
-            creates.push(create_view_step(v, false));
+            creates.push(create_view_step(from, v, false));
         } else if replaced.contains(&name) {
-            creates.push(create_view_step(v, true));
+            creates.push(create_view_step(from, v, true));
             // CREATE OR REPLACE keeps the comments; set those that changed.
             let old = &from.views[&name];
             if old.comment != v.comment {
@@ -249,8 +249,9 @@ pub(super) fn affected_tables(from: &Schema, changes: &[Change]) -> BTreeSet<Qua
     out
 }
 
-/// `CREATE [OR REPLACE] [MATERIALIZED] VIEW ...` with the view's comment and indexes.
-fn create_view_step(v: &View, or_replace: bool) -> Step {
+/// `CREATE [OR REPLACE] [MATERIALIZED] VIEW ...` with the view's comment and indexes;
+/// `from` says what a created view is granted by default.
+fn create_view_step(from: &Schema, v: &View, or_replace: bool) -> Step {
     let mut sql = String::from("CREATE ");
     if or_replace {
         sql.push_str("OR REPLACE ");
@@ -288,6 +289,7 @@ fn create_view_step(v: &View, or_replace: bool) -> Step {
         }
         // A view dropped and created again has lost its privileges: all of them again.
         step.statements.extend(super::grants::created(
+            from,
             GrantObject::Relation(v.name.clone()),
             &v.grants,
         ));

@@ -15,21 +15,23 @@ use super::*;
 /// What a GRANT or REVOKE does, resolved against no object yet.
 #[derive(Clone, Debug)]
 pub(super) struct PendingGrant {
-    revoke: bool,
+    pub(super) revoke: bool,
     /// `REVOKE GRANT OPTION FOR`: only the grant option goes.
-    option_only: bool,
-    /// Privileges as written (upper case), with their column list; `ALL` expands per
-    /// object kind.
-    privileges: Vec<(String, Vec<String>)>,
+    pub(super) option_only: bool,
+    pub(super) privileges: Privileges,
     /// Each with where it is named, for errors.
-    targets: Vec<(GrantTarget, (u64, u64))>,
-    grantees: Vec<String>,
-    grantable: bool,
-    file: String,
+    pub(super) targets: Vec<(GrantTarget, (u64, u64))>,
+    pub(super) grantees: Vec<String>,
+    pub(super) grantable: bool,
+    pub(super) file: String,
 }
 
+/// Privileges as written (upper case), each with its column list; `ALL` expands per
+/// object kind.
+pub(super) type Privileges = Vec<(String, Vec<String>)>;
+
 #[derive(Clone, Debug)]
-enum GrantTarget {
+pub(super) enum GrantTarget {
     /// `ON [TABLE] name`: a table, view or sequence.
     Relation(QualifiedName),
     Sequence(QualifiedName),
@@ -47,7 +49,7 @@ enum GrantTarget {
     Domain(QualifiedName),
 }
 
-const TABLE_PRIVILEGES: &[&str] = &[
+pub(super) const TABLE_PRIVILEGES: &[&str] = &[
     "SELECT",
     "INSERT",
     "UPDATE",
@@ -57,10 +59,10 @@ const TABLE_PRIVILEGES: &[&str] = &[
     "TRIGGER",
 ];
 const COLUMN_PRIVILEGES: &[&str] = &["SELECT", "INSERT", "UPDATE", "REFERENCES"];
-const SEQUENCE_PRIVILEGES: &[&str] = &["USAGE", "SELECT", "UPDATE"];
-const SCHEMA_PRIVILEGES: &[&str] = &["USAGE", "CREATE"];
-const FUNCTION_PRIVILEGES: &[&str] = &["EXECUTE"];
-const TYPE_PRIVILEGES: &[&str] = &["USAGE"];
+pub(super) const SEQUENCE_PRIVILEGES: &[&str] = &["USAGE", "SELECT", "UPDATE"];
+pub(super) const SCHEMA_PRIVILEGES: &[&str] = &["USAGE", "CREATE"];
+pub(super) const FUNCTION_PRIVILEGES: &[&str] = &["EXECUTE"];
+pub(super) const TYPE_PRIVILEGES: &[&str] = &["USAGE"];
 const KNOWN: &[&str] = &[
     "SELECT",
     "INSERT",
@@ -88,28 +90,10 @@ impl Loader<'_> {
             return Ok(false);
         }
         let option_only = revoke && p.eat_words(&["grant", "option", "for"]);
-        let mut privileges = Vec::new();
-        if p.eat_word("all") {
-            p.eat_word("privileges");
-            privileges.push(("ALL".to_string(), column_list(p)?));
-        } else {
-            loop {
-                let word = p.ident()?.to_ascii_uppercase();
-                if !KNOWN.contains(&word.as_str()) {
-                    // `GRANT role TO role` (membership), or a word we do not know.
-                    return Ok(false);
-                }
-                let word = if word == "TEMP" {
-                    "TEMPORARY".into()
-                } else {
-                    word
-                };
-                privileges.push((word, column_list(p)?));
-                if !p.eat(&Token::Comma) {
-                    break;
-                }
-            }
-        }
+        let Some(privileges) = privilege_list(p)? else {
+            // `GRANT role TO role` (membership), or a word we do not know.
+            return Ok(false);
+        };
         if !p.eat_word("on") {
             return Ok(false);
         }
@@ -212,26 +196,9 @@ impl Loader<'_> {
             }
         }
         p.expect_word(if revoke { "from" } else { "to" })?;
-        let mut grantees = Vec::new();
-        loop {
-            p.eat_word("group");
-            if p.peek_words(&["current_user"])
-                || p.peek_word("current_role")
-                || p.peek_word("session_user")
-            {
-                return Ok(false);
-            }
-            if p.peek_word("public") {
-                // Unquoted PUBLIC is the keyword; a role cannot be named public.
-                p.ident()?;
-                grantees.push(PUBLIC.to_string());
-            } else {
-                grantees.push(p.ident()?);
-            }
-            if !p.eat(&Token::Comma) {
-                break;
-            }
-        }
+        let Some(grantees) = grantee_list(p)? else {
+            return Ok(false);
+        };
         let grantable = !revoke && p.eat_words(&["with", "grant", "option"]);
         if p.eat_words(&["granted", "by"]) {
             p.ident()?;
@@ -427,6 +394,58 @@ impl Loader<'_> {
     }
 }
 
+/// The privileges of a GRANT or REVOKE as written (upper case), each with its column list:
+/// `ALL [PRIVILEGES]` or a list. `None`: a word that is no privilege (`GRANT role TO
+/// role`, membership), not modelled.
+pub(super) fn privilege_list(p: &mut StmtParser) -> PResult<Option<Privileges>> {
+    let mut privileges = Vec::new();
+    if p.eat_word("all") {
+        p.eat_word("privileges");
+        privileges.push(("ALL".to_string(), column_list(p)?));
+        return Ok(Some(privileges));
+    }
+    loop {
+        let word = p.ident()?.to_ascii_uppercase();
+        if !KNOWN.contains(&word.as_str()) {
+            return Ok(None);
+        }
+        let word = if word == "TEMP" {
+            "TEMPORARY".into()
+        } else {
+            word
+        };
+        privileges.push((word, column_list(p)?));
+        if !p.eat(&Token::Comma) {
+            break;
+        }
+    }
+    Ok(Some(privileges))
+}
+
+/// The roles after `TO` or `FROM` (`PUBLIC` for the keyword). `None`: one is known only
+/// at run time (`CURRENT_USER`, ...), not modelled.
+pub(super) fn grantee_list(p: &mut StmtParser) -> PResult<Option<Vec<String>>> {
+    let mut grantees = Vec::new();
+    loop {
+        p.eat_word("group");
+        if p.peek_word("current_user") || p.peek_word("current_role") || p.peek_word("session_user")
+        {
+            return Ok(None);
+        }
+        if p.peek_word("public") {
+            // Unquoted PUBLIC is the keyword; a role cannot be named public.
+            p.ident()?;
+            grantees.push(PUBLIC.to_string());
+        } else {
+            grantees.push(p.ident()?);
+        }
+        if !p.eat(&Token::Comma) {
+            break;
+        }
+    }
+    Ok(Some(grantees))
+}
+
 /// `(col, ...)` after a privilege, or nothing.
 fn column_list(p: &mut StmtParser) -> PResult<Vec<String>> {
     if p.peek(&Token::LParen) {
@@ -438,7 +457,12 @@ fn column_list(p: &mut StmtParser) -> PResult<Vec<String>> {
 
 /// Applies `g`'s privileges to one object's grants. `all`: what `ALL` means here, and
 /// every privilege the object kind accepts.
-fn change(grants: &mut Grants, g: &PendingGrant, all: &[&str], kind: &str) -> Result<(), String> {
+pub(super) fn change(
+    grants: &mut Grants,
+    g: &PendingGrant,
+    all: &[&str],
+    kind: &str,
+) -> Result<(), String> {
     let mut privileges = Vec::new();
     for (p, _) in &g.privileges {
         if p == "ALL" {

@@ -987,6 +987,10 @@ impl Loader<'_> {
         self.forget_functions_in(ns);
         self.schema.namespaces.remove(ns);
         self.schema.namespace_comments.remove(ns);
+        // Its default privileges go with it.
+        self.schema
+            .default_privileges
+            .retain(|k, _| k.schema.as_deref() != Some(ns));
         Ok(())
     }
 
@@ -2275,6 +2279,26 @@ impl Loader<'_> {
         self.schema.namespaces.insert(new.clone());
         if let Some(c) = self.schema.namespace_comments.remove(&name) {
             self.schema.namespace_comments.insert(new.clone(), c);
+        }
+        // Default privileges in the schema follow it.
+        let moved: Vec<DefaultPrivilegeKey> = self
+            .schema
+            .default_privileges
+            .keys()
+            .filter(|k| k.schema.as_deref() == Some(name.as_str()))
+            .cloned()
+            .collect();
+        for key in moved {
+            let grants = self
+                .schema
+                .default_privileges
+                .remove(&key)
+                .unwrap_or_default();
+            let key = DefaultPrivilegeKey {
+                schema: Some(new.clone()),
+                ..key
+            };
+            self.schema.default_privileges.insert(key, grants);
         }
         // Everything in the schema moves; sequences move on their own below.
         let tables: Vec<QualifiedName> = self
