@@ -831,7 +831,13 @@ impl<'a> Planner<'a> {
                 let c = quote_ident(&col.name);
                 // Expressions naming the column mention the old type and cannot be
                 // carried over: drop them here and create them again later.
-                self.drop_dependents_for_rebuild(from_table, to_table, td, &col.name, &mut step);
+                self.drop_expression_dependents(
+                    from_table,
+                    Some(to_table),
+                    td,
+                    |sql| mentions(sql, &col.name),
+                    &mut step.statements,
+                );
                 if col.default.is_some() {
                     step.statements
                         .push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
@@ -865,46 +871,52 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    /// Drops the checks and expression/partial indexes of `from_table` that mention
-    /// `column`, and schedules their target versions to be created again.
-    fn drop_dependents_for_rebuild(
+    /// Drops the checks and expression/partial indexes of `from_table` whose expressions
+    /// `uses` (given their SQL), and schedules their target versions on `to_table` (when the
+    /// table stays) to be created again.
+    fn drop_expression_dependents(
         &mut self,
         from_table: &Table,
-        to_table: &Table,
+        to_table: Option<&Table>,
         td: Option<&TableDiff>,
-        column: &str,
-        step: &mut Step,
+        uses: impl Fn(&str) -> bool,
+        statements: &mut Vec<String>,
     ) {
         let t = quote_qualified(&from_table.name);
         for ck in &from_table.checks {
-            if mentions(&ck.expr.sql, column) && self.mark_dropped(&from_table.name, &ck.name) {
-                step.statements.push(format!(
+            if uses(&ck.expr.sql) && self.mark_dropped(&from_table.name, &ck.name) {
+                statements.push(format!(
                     "ALTER TABLE {t} DROP CONSTRAINT {}",
                     quote_ident(&ck.name)
                 ));
-                if let Some(new) = to_table.checks.iter().find(|c| c.name == ck.name) {
+                let new = to_table
+                    .and_then(|to| Some((to, to.checks.iter().find(|c| c.name == ck.name)?)));
+                if let Some((to_table, new)) = new {
                     self.schedule_readd(to_table, td, Readd::Check(new.clone()));
                 }
             }
         }
         for idx in &from_table.indexes {
-            let uses = idx
-                .predicate
-                .as_ref()
-                .is_some_and(|p| mentions(&p.sql, column))
-                || idx.keys.iter().any(|k| match &k.target {
-                    IndexTarget::Expr(e) => mentions(&e.sql, column),
-                    IndexTarget::Column(_) => false,
-                });
-            if uses && self.mark_dropped(&from_table.name, &idx.name) {
-                step.statements.push(format!(
+            let expressions =
+                idx.predicate
+                    .iter()
+                    .chain(idx.keys.iter().filter_map(|k| match &k.target {
+                        IndexTarget::Expr(e) => Some(e),
+                        IndexTarget::Column(_) => None,
+                    }));
+            if expressions.into_iter().any(|e| uses(&e.sql))
+                && self.mark_dropped(&from_table.name, &idx.name)
+            {
+                statements.push(format!(
                     "DROP INDEX {}",
                     quote_qualified(&QualifiedName::new(
                         from_table.name.schema.clone(),
                         idx.name.clone()
                     ))
                 ));
-                if let Some(new) = to_table.indexes.iter().find(|i| i.name == idx.name) {
+                let new = to_table
+                    .and_then(|to| Some((to, to.indexes.iter().find(|i| i.name == idx.name)?)));
+                if let Some((to_table, new)) = new {
                     self.schedule_readd(to_table, td, Readd::Index(new.clone()));
                 }
             }
@@ -2139,45 +2151,13 @@ impl<'a> Planner<'a> {
                     }
                 }
             }
-            for ck in &from_table.checks {
-                if calls_any(&ck.expr.sql, &recreated)
-                    && self.mark_dropped(&from_table.name, &ck.name)
-                {
-                    statements.push(format!(
-                        "ALTER TABLE {t} DROP CONSTRAINT {}",
-                        quote_ident(&ck.name)
-                    ));
-                    if let Some((to_table, _)) = target {
-                        if let Some(new) = to_table.checks.iter().find(|c| c.name == ck.name) {
-                            self.schedule_readd(to_table, td, Readd::Check(new.clone()));
-                        }
-                    }
-                }
-            }
-            for idx in &from_table.indexes {
-                let calls = idx
-                    .predicate
-                    .iter()
-                    .chain(idx.keys.iter().filter_map(|k| match &k.target {
-                        IndexTarget::Expr(e) => Some(e),
-                        IndexTarget::Column(_) => None,
-                    }))
-                    .any(|e| calls_any(&e.sql, &recreated));
-                if calls && self.mark_dropped(&from_table.name, &idx.name) {
-                    statements.push(format!(
-                        "DROP INDEX {}",
-                        quote_qualified(&QualifiedName::new(
-                            from_table.name.schema.clone(),
-                            idx.name.clone()
-                        ))
-                    ));
-                    if let Some((to_table, _)) = target {
-                        if let Some(new) = to_table.indexes.iter().find(|i| i.name == idx.name) {
-                            self.schedule_readd(to_table, td, Readd::Index(new.clone()));
-                        }
-                    }
-                }
-            }
+            self.drop_expression_dependents(
+                from_table,
+                target.map(|(to_table, _)| to_table),
+                td,
+                |sql| calls_any(sql, &recreated),
+                &mut statements,
+            );
             if !statements.is_empty() {
                 self.phases.drop_function_dependents.push(Step {
                     statements,

@@ -135,18 +135,7 @@ pub fn view_dependency_order(views: &BTreeMap<QualifiedName, View>) -> Vec<Quali
 /// positive: references only decide which views are re-created around a change.
 pub fn references(sql: &str, known: &BTreeSet<QualifiedName>) -> BTreeSet<QualifiedName> {
     let mut out = BTreeSet::new();
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
-        return out;
-    };
-    let tokens: Vec<Token> = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let name_of = |t: &Token| match t {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
-        Token::Word(w) => Some(w.value.clone()),
-        _ => None,
-    };
+    let tokens = significant_tokens(sql);
     for i in 0..tokens.len() {
         let starts_name = match &tokens[i] {
             Token::Comma => true,
@@ -186,18 +175,7 @@ pub fn references(sql: &str, known: &BTreeSet<QualifiedName>) -> BTreeSet<Qualif
 /// out too: callers match the result against the functions they know.
 pub fn function_calls(sql: &str) -> BTreeSet<QualifiedName> {
     let mut out = BTreeSet::new();
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
-        return out;
-    };
-    let tokens: Vec<Token> = tokens
-        .into_iter()
-        .filter(|t| !matches!(t, Token::Whitespace(_)))
-        .collect();
-    let name_of = |t: &Token| match t {
-        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
-        Token::Word(w) => Some(w.value.clone()),
-        _ => None,
-    };
+    let tokens = significant_tokens(sql);
     for (i, t) in tokens.iter().enumerate() {
         if !matches!(tokens.get(i + 1), Some(Token::LParen)) {
             continue;
@@ -213,6 +191,26 @@ pub fn function_calls(sql: &str) -> BTreeSet<QualifiedName> {
         ));
     }
     out
+}
+
+/// The tokens of `sql` without whitespace; none when it does not tokenize.
+fn significant_tokens(sql: &str) -> Vec<Token> {
+    let tokens = Tokenizer::new(&PostgreSqlDialect {}, sql)
+        .tokenize()
+        .unwrap_or_default();
+    tokens
+        .into_iter()
+        .filter(|t| !matches!(t, Token::Whitespace(_)))
+        .collect()
+}
+
+/// A word as a name: unquoted words fold to lower case, as the server folds them.
+fn name_of(t: &Token) -> Option<String> {
+    match t {
+        Token::Word(w) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        Token::Word(w) => Some(w.value.clone()),
+        _ => None,
+    }
 }
 
 /// An expression that may hold subqueries (a policy's USING or WITH CHECK): keyed as
