@@ -535,12 +535,13 @@ fn read_constraints(
                 // database agree on every clause.
                 let text: Option<String> = get(&row, 15)?;
                 let text = text.unwrap_or_default();
-                let mut x = ferry_sql::exclusion_constraint(&text, &crate::POSTGRES).map_err(|e| {
-                    DbError::new(
-                        DbErrorKind::Inspect,
-                        format!("reading exclusion constraint {name} of {}: {e}", table.name),
-                    )
-                })?;
+                let mut x =
+                    ferry_sql::exclusion_constraint(&text, &crate::POSTGRES).map_err(|e| {
+                        DbError::new(
+                            DbErrorKind::Inspect,
+                            format!("reading exclusion constraint {name} of {}: {e}", table.name),
+                        )
+                    })?;
                 x.name = name;
                 table.exclusions.push(x);
             }

@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ExclusionConstraint, ForeignKey, HazardKind, Index, IndexKey,
-    IndexTarget, MatchType, Plan, PlanError, PrimaryKey, QualifiedName, ReferentialAction, Renames,
-    Schema, Sequence, SequenceOptions, Step, Table, TableChange, TableDiff, UniqueConstraint,
+    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ExclusionConstraint, ForeignKey,
+    HazardKind, Index, IndexKey, IndexTarget, MatchType, Plan, PlanError, PrimaryKey,
+    QualifiedName, ReferentialAction, Renames, Schema, Sequence, SequenceOptions, Step, Table,
+    TableChange, TableDiff, UniqueConstraint,
 };
 
 use crate::dialect::{make_object_name, quote_ident, quote_qualified, serial_sequence_name};

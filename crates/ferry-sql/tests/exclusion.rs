@@ -45,7 +45,10 @@ fn every_clause_of_an_inline_constraint() {
     assert_eq!(column(&x.elements[1].key), "during");
     assert_eq!(x.elements[1].operator, "&&");
     assert_eq!(x.include, ["note"]);
-    assert_eq!(x.predicate.as_ref().map(|p| p.sql.as_str()), Some("room > 0"));
+    assert_eq!(
+        x.predicate.as_ref().map(|p| p.sql.as_str()),
+        Some("room > 0")
+    );
     assert_eq!(x.deferrable, Deferrable::InitiallyDeferred);
 }
 
