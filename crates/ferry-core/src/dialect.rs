@@ -30,6 +30,8 @@ pub enum ImplicitName {
     Check,
     ForeignKey,
     Index,
+    /// PostgreSQL `EXCLUDE`: named like its index (`<table>_<columns>_excl`).
+    Exclusion,
 }
 
 /// Everything ferry knows about one SQL dialect that needs no connection.

@@ -171,6 +171,9 @@ pub enum TableChange {
     AddUnique(UniqueConstraint),
     DropCheck(CheckConstraint),
     AddCheck(CheckConstraint),
+    /// A changed exclusion constraint is dropped and added again.
+    DropExclusion(ExclusionConstraint),
+    AddExclusion(ExclusionConstraint),
     DropForeignKey(ForeignKey),
     AddForeignKey(ForeignKey),
     DropIndex(Index),
@@ -803,6 +806,9 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     let (drop, add) = unmatched(&old.checks, &to.checks);
     out.extend(drop.into_iter().map(TableChange::DropCheck));
     out.extend(add.into_iter().map(TableChange::AddCheck));
+    let (drop, add) = unmatched(&old.exclusions, &to.exclusions);
+    out.extend(drop.into_iter().map(TableChange::DropExclusion));
+    out.extend(add.into_iter().map(TableChange::AddExclusion));
     let (drop, add) = unmatched(&old.foreign_keys, &to.foreign_keys);
     out.extend(drop.into_iter().map(TableChange::DropForeignKey));
     out.extend(add.into_iter().map(TableChange::AddForeignKey));
@@ -874,6 +880,14 @@ fn rename_columns_in(table: &Table, rename: &dyn Fn(&String) -> String) -> Table
         all(&mut idx.include);
         for key in &mut idx.keys {
             if let IndexTarget::Column(c) = &mut key.target {
+                *c = rename(c);
+            }
+        }
+    }
+    for x in &mut t.exclusions {
+        all(&mut x.include);
+        for e in &mut x.elements {
+            if let IndexTarget::Column(c) = &mut e.key.target {
                 *c = rename(c);
             }
         }

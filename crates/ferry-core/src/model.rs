@@ -112,6 +112,8 @@ pub struct Table {
     pub primary_key: Option<PrimaryKey>,
     pub uniques: Vec<UniqueConstraint>,
     pub checks: Vec<CheckConstraint>,
+    /// PostgreSQL `EXCLUDE` constraints, sorted by name.
+    pub exclusions: Vec<ExclusionConstraint>,
     pub foreign_keys: Vec<ForeignKey>,
     pub indexes: Vec<Index>,
     pub comment: Option<String>,
@@ -141,6 +143,7 @@ impl Table {
             primary_key: None,
             uniques: Vec::new(),
             checks: Vec::new(),
+            exclusions: Vec::new(),
             foreign_keys: Vec::new(),
             indexes: Vec::new(),
             comment: None,
@@ -256,6 +259,31 @@ pub struct CheckConstraint {
     pub name: String,
     pub expr: Expr,
     pub no_inherit: bool,
+}
+
+/// PostgreSQL `EXCLUDE [USING method] (element WITH operator, ...) [INCLUDE (...)]
+/// [WHERE (predicate)] [DEFERRABLE ...]`: no two rows may have every element's operator
+/// return true. Backed by an index of the constraint's name, like a unique constraint.
+/// Storage parameters and the index tablespace are accepted and not compared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExclusionConstraint {
+    pub name: String,
+    /// Access method, lower case; `btree` when not written.
+    pub method: String,
+    pub elements: Vec<ExclusionElement>,
+    pub include: Vec<String>,
+    pub predicate: Option<Expr>,
+    pub deferrable: Deferrable,
+}
+
+/// One `element WITH operator` of an exclusion constraint: an index key (column or
+/// expression, collation, operator class, order) and the operator that compares it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExclusionElement {
+    pub key: IndexKey,
+    /// As PostgreSQL prints it: `&&`, `=`, or `OPERATOR(schema.op)` for an operator
+    /// outside `pg_catalog` and `public`.
+    pub operator: String,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -328,6 +328,7 @@ fn implicit_name_parts(kind: ImplicitName, columns: &[String]) -> (Option<String
         ImplicitName::PrimaryKey => (None, "pkey"),
         ImplicitName::Unique => (Some(name_addition(columns)), "key"),
         ImplicitName::Index => (Some(name_addition(columns)), "idx"),
+        ImplicitName::Exclusion => (Some(name_addition(columns)), "excl"),
         ImplicitName::ForeignKey => (Some(name_addition(columns)), "fkey"),
         ImplicitName::Check => {
             // The column name is used only when the expression mentions exactly one column.
@@ -674,6 +675,10 @@ mod tests {
         assert_eq!(
             implicit_name(ImplicitName::Index, "orders", &cols(&["lower", "id"])),
             "orders_lower_id_idx"
+        );
+        assert_eq!(
+            implicit_name(ImplicitName::Exclusion, "rooms", &cols(&["during", "room"])),
+            "rooms_during_room_excl"
         );
         assert_eq!(
             implicit_name(ImplicitName::Check, "t", &cols(&["price"])),

@@ -60,6 +60,7 @@ pub(crate) fn inspect(client: &mut impl GenericClient) -> Result<Schema, DbError
     for (_, mut table) in tables {
         table.uniques.sort_by(|a, b| a.name.cmp(&b.name));
         table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        table.exclusions.sort_by(|a, b| a.name.cmp(&b.name));
         table.foreign_keys.sort_by(|a, b| a.name.cmp(&b.name));
         table.indexes.sort_by(|a, b| a.name.cmp(&b.name));
         schema.tables.insert(table.name.clone(), table);
@@ -524,13 +525,14 @@ fn read_constraints(
                  ORDER BY k.ord) AS ref_cols, \
            co.confupdtype::text, co.confdeltype::text, co.confmatchtype::text, \
            co.condeferrable, co.condeferred, \
-           {nulls_not_distinct} \
+           {nulls_not_distinct}, \
+           CASE WHEN co.contype = 'x' THEN pg_get_constraintdef(co.oid, true) END \
          FROM pg_constraint co \
          JOIN pg_class c ON c.oid = co.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class rc ON rc.oid = co.confrelid \
          LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace \
-         WHERE co.contype IN ('p', 'u', 'c', 'f') AND co.conparentid = 0 AND co.conislocal \
+         WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND co.conparentid = 0 AND co.conislocal \
            AND {TABLE_FILTER} AND {SCHEMA_FILTER} AND {} \
          ORDER BY co.conrelid, co.conname",
         not_extension_member("pg_class", "c.oid")
@@ -590,6 +592,21 @@ fn read_constraints(
                     },
                     deferrable,
                 });
+            }
+            "x" => {
+                // The definition goes through the loader's parser, so that files and the
+                // database agree on every clause.
+                let text: Option<String> = get(&row, 15)?;
+                let text = text.unwrap_or_default();
+                let mut x =
+                    ferry_sql::exclusion_constraint(&text, &crate::POSTGRES).map_err(|e| {
+                        DbError::new(
+                            DbErrorKind::Inspect,
+                            format!("reading exclusion constraint {name} of {}: {e}", table.name),
+                        )
+                    })?;
+                x.name = name;
+                table.exclusions.push(x);
             }
             _ => {}
         }

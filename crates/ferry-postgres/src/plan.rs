@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ForeignKey, HazardKind, Index,
-    IndexTarget, MatchType, Plan, PlanError, PrimaryKey, QualifiedName, ReferentialAction, Renames,
-    Schema, Sequence, SequenceOptions, Step, Table, TableChange, TableDiff, UniqueConstraint,
+    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ExclusionConstraint, ForeignKey,
+    HazardKind, Index, IndexKey, IndexTarget, MatchType, Plan, PlanError, PrimaryKey,
+    QualifiedName, ReferentialAction, Renames, Schema, Sequence, SequenceOptions, Step, Table,
+    TableChange, TableDiff, UniqueConstraint,
 };
 
 use crate::dialect::{make_object_name, quote_ident, quote_qualified, serial_sequence_name};
@@ -181,6 +182,7 @@ enum Readd {
     PrimaryKey(PrimaryKey),
     Unique(UniqueConstraint),
     Check(CheckConstraint),
+    Exclusion(ExclusionConstraint),
     Index(Index),
     ForeignKey(ForeignKey),
 }
@@ -191,6 +193,7 @@ impl Readd {
             Readd::PrimaryKey(x) => &x.name,
             Readd::Unique(x) => &x.name,
             Readd::Check(x) => &x.name,
+            Readd::Exclusion(x) => &x.name,
             Readd::Index(x) => &x.name,
             Readd::ForeignKey(x) => &x.name,
         }
@@ -375,6 +378,9 @@ impl<'a> Planner<'a> {
                             (false, &a.name, same_but_name(a, b)?)
                         }
                         (TableChange::DropCheck(a), TableChange::AddCheck(b)) => {
+                            (false, &a.name, same_but_name(a, b)?)
+                        }
+                        (TableChange::DropExclusion(a), TableChange::AddExclusion(b)) => {
                             (false, &a.name, same_but_name(a, b)?)
                         }
                         (TableChange::DropForeignKey(a), TableChange::AddForeignKey(b)) => {
@@ -896,6 +902,25 @@ impl<'a> Planner<'a> {
                 }
             }
         }
+        for x in &from_table.exclusions {
+            let uses = x
+                .predicate
+                .as_ref()
+                .is_some_and(|p| mentions(&p.sql, column))
+                || x.elements.iter().any(|e| match &e.key.target {
+                    IndexTarget::Expr(e) => mentions(&e.sql, column),
+                    IndexTarget::Column(_) => false,
+                });
+            if uses && self.mark_dropped(&from_table.name, &x.name) {
+                step.statements.push(format!(
+                    "ALTER TABLE {t} DROP CONSTRAINT {}",
+                    quote_ident(&x.name)
+                ));
+                if let Some(new) = to_table.exclusions.iter().find(|c| c.name == x.name) {
+                    self.schedule_readd(to_table, td, Readd::Exclusion(new.clone()));
+                }
+            }
+        }
         for idx in &from_table.indexes {
             let expressions =
                 idx.predicate
@@ -935,6 +960,7 @@ impl<'a> Planner<'a> {
                 (TableChange::AddPrimaryKey(x), Readd::PrimaryKey(_)) => x.name == obj.name(),
                 (TableChange::AddUnique(x), Readd::Unique(_)) => x.name == obj.name(),
                 (TableChange::AddCheck(x), Readd::Check(_)) => x.name == obj.name(),
+                (TableChange::AddExclusion(x), Readd::Exclusion(_)) => x.name == obj.name(),
                 (TableChange::CreateIndex(x), Readd::Index(_)) => x.name == obj.name(),
                 (TableChange::AddForeignKey(x), Readd::ForeignKey(_)) => x.name == obj.name(),
                 _ => false,
@@ -1335,6 +1361,13 @@ impl<'a> Planner<'a> {
                 check_body(ck)
             ));
         }
+        for x in &table.exclusions {
+            lines.push(format!(
+                "CONSTRAINT {} {}",
+                quote_ident(&x.name),
+                exclusion_body(x)
+            ));
+        }
         for fk in &table.foreign_keys {
             if self.fk_inline(table, fk) {
                 lines.push(format!(
@@ -1475,6 +1508,7 @@ impl<'a> Planner<'a> {
                 TableChange::DropForeignKey(x) => &x.name,
                 TableChange::DropIndex(x) => &x.name,
                 TableChange::DropCheck(x) => &x.name,
+                TableChange::DropExclusion(x) => &x.name,
                 TableChange::DropUnique(x) => &x.name,
                 TableChange::DropPrimaryKey(x) => &x.name,
                 _ => continue,
@@ -1486,6 +1520,7 @@ impl<'a> Planner<'a> {
                 TableChange::DropForeignKey(fk) => self.drop_foreign_key(old, &fk.name),
                 TableChange::DropIndex(idx) => self.drop_index(old, &idx.name),
                 TableChange::DropCheck(ck) => self.drop_constraint(old, &ck.name),
+                TableChange::DropExclusion(x) => self.drop_constraint(old, &x.name),
                 TableChange::DropUnique(u) => self.drop_constraint(old, &u.name),
                 TableChange::DropPrimaryKey(pk) => self.drop_constraint(old, &pk.name),
                 _ => {}
@@ -1593,6 +1628,7 @@ impl<'a> Planner<'a> {
                 TableChange::AddPrimaryKey(x) => Some(&x.name),
                 TableChange::AddUnique(x) => Some(&x.name),
                 TableChange::AddCheck(x) => Some(&x.name),
+                TableChange::AddExclusion(x) => Some(&x.name),
                 TableChange::CreateIndex(x) => Some(&x.name),
                 TableChange::AddForeignKey(x) => Some(&x.name),
                 _ => None,
@@ -1604,6 +1640,7 @@ impl<'a> Planner<'a> {
                 TableChange::AddPrimaryKey(pk) => self.add_primary_key(new, pk, true),
                 TableChange::AddUnique(u) => self.add_unique(new, u, true),
                 TableChange::AddCheck(ck) => self.add_check(new, ck, true),
+                TableChange::AddExclusion(x) => self.add_exclusion(new, x),
                 TableChange::CreateIndex(idx) => self.create_index(new, idx, true),
                 TableChange::AddForeignKey(fk) => self.add_foreign_key(new, fk, true),
                 TableChange::SetComment { to, .. } => self
@@ -1982,6 +2019,17 @@ impl<'a> Planner<'a> {
                 again.push(Readd::Check(ck.clone()));
             }
         }
+        for x in &target.exclusions {
+            let uses = x.include.contains(col)
+                || x.predicate.as_ref().is_some_and(|p| mentions(&p.sql, col))
+                || x.elements.iter().any(|e| match &e.key.target {
+                    IndexTarget::Column(c) => c == col,
+                    IndexTarget::Expr(e) => mentions(&e.sql, col),
+                });
+            if uses {
+                again.push(Readd::Exclusion(x.clone()));
+            }
+        }
         for idx in &target.indexes {
             let uses = idx.include.contains(col)
                 || idx
@@ -2059,6 +2107,26 @@ impl<'a> Planner<'a> {
                 ),
             ));
         }
+        self.phases.add_constraints.push(step);
+    }
+
+    /// Only ever on an existing table: a new table writes its exclusions inline.
+    fn add_exclusion(&mut self, table: &QualifiedName, x: &ExclusionConstraint) {
+        let step = Step::new(add_constraint_sql(table, &x.name, &exclusion_body(x)))
+            .with_hazard(
+                HazardKind::MayFail,
+                format!(
+                    "adds exclusion constraint {} on {table}: fails if existing rows conflict",
+                    x.name
+                ),
+            )
+            .with_hazard(
+                HazardKind::LongLock,
+                format!(
+                    "builds the index of exclusion constraint {} on {table} while blocking writes",
+                    x.name
+                ),
+            );
         self.phases.add_constraints.push(step);
     }
 
@@ -2175,6 +2243,7 @@ impl<'a> Planner<'a> {
                     Readd::PrimaryKey(pk) => self.add_primary_key(&table, &pk, true),
                     Readd::Unique(u) => self.add_unique(&table, &u, true),
                     Readd::Check(ck) => self.add_check(&table, &ck, true),
+                    Readd::Exclusion(x) => self.add_exclusion(&table, &x),
                     Readd::Index(idx) => self.create_index(&table, &idx, true),
                     Readd::ForeignKey(fk) => self.add_foreign_key(&table, &fk, true),
                 }
@@ -2196,12 +2265,13 @@ fn target_relation_names(schema: &Schema) -> BTreeSet<QualifiedName> {
 }
 
 /// The relations a table consists of: itself and the indexes of its primary key, unique
-/// constraints and indexes, all in the table's schema.
+/// and exclusion constraints and indexes, all in the table's schema.
 fn table_relation_names(t: &Table) -> Vec<QualifiedName> {
     let in_schema = |name: &str| QualifiedName::new(t.name.schema.clone(), name);
     let mut names = vec![t.name.clone()];
     names.extend(t.primary_key.iter().map(|pk| in_schema(&pk.name)));
     names.extend(t.uniques.iter().map(|u| in_schema(&u.name)));
+    names.extend(t.exclusions.iter().map(|x| in_schema(&x.name)));
     names.extend(t.indexes.iter().map(|i| in_schema(&i.name)));
     names
 }
@@ -2425,32 +2495,7 @@ fn create_index_sql(table: &QualifiedName, idx: &Index) -> String {
     if !idx.method.is_empty() && idx.method != "btree" {
         sql.push_str(&format!(" USING {}", quote_ident(&idx.method)));
     }
-    let keys: Vec<String> = idx
-        .keys
-        .iter()
-        .map(|k| {
-            let mut s = match &k.target {
-                IndexTarget::Column(c) => quote_ident(c),
-                IndexTarget::Expr(e) => parenthesized(&e.sql),
-            };
-            if let Some(c) = &k.collation {
-                s.push_str(&format!(" COLLATE {}", collation_sql(c)));
-            }
-            if let Some(o) = &k.opclass {
-                s.push(' ');
-                s.push_str(&opclass_sql(o));
-            }
-            if k.descending {
-                s.push_str(" DESC");
-            }
-            match k.nulls_first {
-                Some(true) => s.push_str(" NULLS FIRST"),
-                Some(false) => s.push_str(" NULLS LAST"),
-                None => {}
-            }
-            s
-        })
-        .collect();
+    let keys: Vec<String> = idx.keys.iter().map(index_key_sql).collect();
     sql.push_str(&format!(" ({})", keys.join(", ")));
     if !idx.include.is_empty() {
         sql.push_str(&format!(" INCLUDE ({})", column_list(&idx.include)));
@@ -2461,6 +2506,54 @@ fn create_index_sql(table: &QualifiedName, idx: &Index) -> String {
     if let Some(p) = &idx.predicate {
         sql.push_str(&format!(" WHERE {}", p.sql));
     }
+    sql
+}
+
+/// One key of an index or element of an exclusion constraint: `lower(a) COLLATE "C"
+/// text_pattern_ops DESC NULLS LAST`.
+fn index_key_sql(k: &IndexKey) -> String {
+    let mut s = match &k.target {
+        IndexTarget::Column(c) => quote_ident(c),
+        IndexTarget::Expr(e) => parenthesized(&e.sql),
+    };
+    if let Some(c) = &k.collation {
+        s.push_str(&format!(" COLLATE {}", collation_sql(c)));
+    }
+    if let Some(o) = &k.opclass {
+        s.push(' ');
+        s.push_str(&opclass_sql(o));
+    }
+    if k.descending {
+        s.push_str(" DESC");
+    }
+    match k.nulls_first {
+        Some(true) => s.push_str(" NULLS FIRST"),
+        Some(false) => s.push_str(" NULLS LAST"),
+        None => {}
+    }
+    s
+}
+
+/// `EXCLUDE USING gist (room WITH =, during WITH &&) ...`, the method always written so
+/// that the statement says what it builds.
+fn exclusion_body(x: &ExclusionConstraint) -> String {
+    let elements: Vec<String> = x
+        .elements
+        .iter()
+        .map(|e| format!("{} WITH {}", index_key_sql(&e.key), e.operator))
+        .collect();
+    let mut sql = format!(
+        "EXCLUDE USING {} ({})",
+        quote_ident(&x.method),
+        elements.join(", ")
+    );
+    if !x.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", column_list(&x.include)));
+    }
+    if let Some(p) = &x.predicate {
+        sql.push_str(&format!(" WHERE ({})", p.sql));
+    }
+    sql.push_str(deferrable_sql(x.deferrable));
     sql
 }
 
@@ -2816,6 +2909,15 @@ impl Named for UniqueConstraint {
 }
 
 impl Named for CheckConstraint {
+    fn name(&self) -> &String {
+        &self.name
+    }
+    fn set_name(&mut self, name: String) {
+        self.name = name;
+    }
+}
+
+impl Named for ExclusionConstraint {
     fn name(&self) -> &String {
         &self.name
     }

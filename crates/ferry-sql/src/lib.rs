@@ -11,7 +11,9 @@ mod split;
 mod view;
 
 pub use expr::{column_default, expr};
-pub use load::{load_paths, load_str, partition_key, replay, LoadError, Replayer};
+pub use load::{
+    exclusion_constraint, load_paths, load_str, partition_key, replay, LoadError, Replayer,
+};
 pub use partition::partition_bound;
 pub use split::{split_identifier, split_statements, SqlStatement};
 pub use view::{expr_with_queries, function_calls, resolve_views, view_dependency_order};

@@ -12,6 +12,7 @@ use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
 mod default_privileges;
 mod domain;
+mod exclusion;
 mod function;
 mod grant;
 mod partition;
@@ -19,6 +20,7 @@ mod replay;
 mod security;
 mod view;
 
+pub use exclusion::exclusion_constraint;
 pub use partition::partition_key;
 pub use replay::{replay, Replayer};
 
@@ -178,6 +180,7 @@ impl<'d> Loader<'d> {
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.expr.key.cmp(&b.expr.key)));
             t.uniques
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
+            t.exclusions.sort_by(|a, b| a.name.cmp(&b.name));
             t.foreign_keys
                 .sort_by(|a, b| a.name.cmp(&b.name).then(a.columns.cmp(&b.columns)));
             t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
@@ -531,7 +534,7 @@ impl<'d> Loader<'d> {
         }
         if constraint_name.is_some() {
             return Err(p.error(
-                "expected PRIMARY KEY, UNIQUE, CHECK or FOREIGN KEY after CONSTRAINT name",
+                "expected PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY or EXCLUDE after CONSTRAINT name",
             ));
         }
         if p.peek_word("like") {
@@ -786,7 +789,9 @@ impl<'d> Loader<'d> {
             p.eat_words(&["not", "valid"]);
             return Ok(PendingConstraint::ForeignKey { name, fk });
         }
-        Err(p.error("EXCLUDE constraints are not supported yet"))
+        p.expect_word("exclude")?;
+        let exclusion = self.exclusion(p)?;
+        Ok(PendingConstraint::Exclusion { name, exclusion })
     }
 
     fn references(&mut self, p: &mut StmtParser, columns: Vec<String>) -> PResult<ForeignKey> {
@@ -918,6 +923,37 @@ impl<'d> Loader<'d> {
                     });
                 }
             }
+            PendingConstraint::Exclusion {
+                name,
+                mut exclusion,
+            } => {
+                exclusion.name = match name {
+                    Some(n) => {
+                        // Its index takes the name: later implicit names avoid it.
+                        self.remember_relation(&table_name.schema, &n);
+                        n
+                    }
+                    None => {
+                        let cols = exclusion::name_columns(
+                            exclusion.elements.iter().map(|e| &e.key),
+                            &exclusion.include,
+                        );
+                        let base =
+                            self.dialect
+                                .implicit_name(ImplicitName::Exclusion, &tname, &cols);
+                        self.unique_relation_name(
+                            &table_name.schema,
+                            base,
+                            ImplicitName::Exclusion,
+                            &tname,
+                            &cols,
+                        )
+                    }
+                };
+                if let Some(table) = self.schema.tables.get_mut(table_name) {
+                    table.exclusions.push(exclusion);
+                }
+            }
             PendingConstraint::Check {
                 name,
                 expr: text,
@@ -1015,6 +1051,7 @@ impl<'d> Loader<'d> {
             names.extend(t.primary_key.iter().map(|k| k.name.clone()));
             names.extend(t.uniques.iter().map(|k| k.name.clone()));
             names.extend(t.checks.iter().map(|k| k.name.clone()));
+            names.extend(t.exclusions.iter().map(|k| k.name.clone()));
             names.extend(t.foreign_keys.iter().map(|k| k.name.clone()));
         }
         names
@@ -1180,16 +1217,7 @@ impl<'d> Loader<'d> {
             None => {
                 // PostgreSQL names an expression key after its function (`lower`), else
                 // `expr`, and counts INCLUDE columns too.
-                let cols: Vec<String> = keys
-                    .iter()
-                    .map(|k| match &k.target {
-                        IndexTarget::Column(c) => c.clone(),
-                        IndexTarget::Expr(e) => {
-                            function_name(&e.sql).unwrap_or_else(|| "expr".to_string())
-                        }
-                    })
-                    .chain(include.iter().cloned())
-                    .collect();
+                let cols = exclusion::name_columns(keys.iter(), &include);
                 let base = self
                     .dialect
                     .implicit_name(ImplicitName::Index, &owner, &cols);
@@ -1250,7 +1278,13 @@ impl<'d> Loader<'d> {
         if p.eat_word("collate") {
             key.collation = Some(p.collation()?);
         }
-        if !p.peek_word("asc") && !p.peek_word("desc") && !p.peek_word("nulls") && p.peek_ident() {
+        // `WITH` ends an exclusion constraint's element.
+        if !p.peek_word("asc")
+            && !p.peek_word("desc")
+            && !p.peek_word("nulls")
+            && !p.peek_word("with")
+            && p.peek_ident()
+        {
             let mut opclass = p.ident()?;
             if p.eat(&Token::Period) {
                 opclass = p.ident()?;
@@ -1426,6 +1460,7 @@ impl<'d> Loader<'d> {
                     || p.peek_word("unique")
                     || p.peek_word("check")
                     || p.peek_words(&["foreign", "key"])
+                    || p.peek_word("exclude")
                 {
                     let cname = if p.eat_word("constraint") {
                         Some(p.ident()?)
@@ -1798,6 +1833,11 @@ enum PendingConstraint {
     ForeignKey {
         name: Option<String>,
         fk: ForeignKey,
+    },
+    /// `exclusion.name` is empty until resolved.
+    Exclusion {
+        name: Option<String>,
+        exclusion: ExclusionConstraint,
     },
 }
 

@@ -11,7 +11,7 @@
 //!    from the catalog since the model leaves that schema out;
 //! 4. each table's rows: `COPY t (cols) FROM stdin;`, the rows in COPY text format, `\.`;
 //! 5. sequence values (`SELECT pg_catalog.setval(...)`), identity sequences by their column;
-//! 6. primary keys, unique constraints, indexes and foreign keys, built once the rows are
+//! 6. primary keys, unique and exclusion constraints, indexes and foreign keys, built once the rows are
 //!    in (faster than maintaining them row by row, as pg_dump does);
 //! 7. a last comment line, [`END`]: a restore refuses a file that does not end with it.
 
@@ -288,7 +288,8 @@ fn copy_rows(
 
 /// The statements that build `schema` in an empty database, split around the rows:
 /// (before: namespaces, types, sequences, tables with their checks, comments, sequence
-/// owners; after: primary keys, unique constraints, indexes, foreign keys, triggers, row
+/// owners; after: primary keys, unique and exclusion constraints, indexes, foreign keys,
+/// triggers, row
 /// level security and policies).
 ///
 /// Both halves come from ferry's planner: first from an empty schema to `schema` without
@@ -298,6 +299,7 @@ fn schema_statements(schema: &Schema) -> Result<(Vec<String>, Vec<String>), DbEr
     for table in bare.tables.values_mut() {
         table.primary_key = None;
         table.uniques.clear();
+        table.exclusions.clear();
         table.foreign_keys.clear();
         table.indexes.clear();
         // Policies and row level security after the rows, which they must not filter.

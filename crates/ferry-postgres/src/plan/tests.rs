@@ -1042,3 +1042,68 @@ fn implicit_names_follow_a_table_rename() {
     );
     assert!(p.hazards().next().is_none());
 }
+
+fn exclusion(name: &str, operator: &str, predicate: Option<&str>) -> ExclusionConstraint {
+    ExclusionConstraint {
+        name: name.to_string(),
+        method: "gist".to_string(),
+        elements: vec![
+            ExclusionElement {
+                key: IndexKey::column("room"),
+                operator: "=".to_string(),
+            },
+            ExclusionElement {
+                key: IndexKey::column("during"),
+                operator: operator.to_string(),
+            },
+        ],
+        include: Vec::new(),
+        predicate: predicate.map(pg_expr),
+        deferrable: Deferrable::NotDeferrable,
+    }
+}
+
+fn booking(x: ExclusionConstraint) -> Schema {
+    let mut t = table(
+        "booking",
+        vec![not_null("room", "integer"), not_null("during", "tstzrange")],
+    );
+    t.exclusions.push(x);
+    schema(vec![t])
+}
+
+#[test]
+fn exclusion_constraints_are_inline_when_new_and_rebuilt_when_changed() {
+    let p = plan_between(&Schema::default(), &booking(exclusion("x", "&&", None)));
+    let s = statements(&p);
+    assert!(
+        s[0].contains("CONSTRAINT x EXCLUDE USING gist (room WITH =, during WITH &&)"),
+        "{s:?}"
+    );
+    assert!(p.hazards().next().is_none(), "creating is harmless");
+
+    let from = booking(exclusion("x", "&&", None));
+    let to = booking(exclusion("x", "-|-", Some("room > 0")));
+    let p = plan_between(&from, &to);
+    let s = statements(&p);
+    let drop = position(&s, "ALTER TABLE public.booking DROP CONSTRAINT x");
+    let add = position(
+        &s,
+        "ALTER TABLE public.booking ADD CONSTRAINT x EXCLUDE USING gist (room WITH =, during WITH -|-) WHERE (room > 0)",
+    );
+    assert!(drop < add, "{s:?}");
+    let m = messages(&p);
+    assert!(
+        m.iter()
+            .any(|h| h.contains("fails if existing rows conflict")),
+        "{m:?}"
+    );
+    assert!(m.iter().any(|h| h.contains("blocking writes")), "{m:?}");
+
+    // A new name alone is a rename.
+    let p = plan_between(&from, &booking(exclusion("y", "&&", None)));
+    assert_eq!(
+        statements(&p),
+        ["ALTER TABLE public.booking RENAME CONSTRAINT x TO y"]
+    );
+}

@@ -184,6 +184,14 @@ pub fn assert_same(expected: &Schema, actual: &Schema, context: &str) {
         list_diff(
             &mut report,
             name,
+            "exclusion",
+            &t.exclusions,
+            &a.exclusions,
+            |x| &x.name,
+        );
+        list_diff(
+            &mut report,
+            name,
             "foreign key",
             &t.foreign_keys,
             &a.foreign_keys,

@@ -341,8 +341,8 @@ impl Loader<'_> {
             .remove(&(schema.to_string(), name.to_string()));
     }
 
-    /// Named primary keys and unique constraints create an index of the same name, which
-    /// must not collide with another relation of the schema.
+    /// Named primary keys, unique and exclusion constraints create an index of the same
+    /// name, which must not collide with another relation of the schema.
     pub(super) fn check_key_names(
         &self,
         p: &StmtParser,
@@ -353,7 +353,8 @@ impl Loader<'_> {
         for c in &pending.items {
             let name = match c {
                 PendingConstraint::PrimaryKey { name: Some(n), .. }
-                | PendingConstraint::Unique { name: Some(n), .. } => n,
+                | PendingConstraint::Unique { name: Some(n), .. }
+                | PendingConstraint::Exclusion { name: Some(n), .. } => n,
                 _ => continue,
             };
             if self.relation_exists(schema, name) {
@@ -716,8 +717,8 @@ impl Loader<'_> {
             .map(|t| t.name.clone())
     }
 
-    /// The table holding a primary key or unique constraint named `name`, whose index
-    /// carries the same name; true for a primary key.
+    /// The table holding a primary key, unique or exclusion constraint named `name`, whose
+    /// index carries the same name; true for a primary key.
     fn key_owner(&self, name: &QualifiedName) -> Option<(QualifiedName, bool)> {
         self.schema.tables.values().find_map(|t| {
             if t.name.schema != name.schema {
@@ -726,10 +727,9 @@ impl Loader<'_> {
             if t.primary_key.as_ref().is_some_and(|k| k.name == name.name) {
                 return Some((t.name.clone(), true));
             }
-            t.uniques
-                .iter()
-                .any(|u| u.name == name.name)
-                .then(|| (t.name.clone(), false))
+            (t.uniques.iter().any(|u| u.name == name.name)
+                || t.exclusions.iter().any(|x| x.name == name.name))
+            .then(|| (t.name.clone(), false))
         })
     }
 
@@ -1078,6 +1078,18 @@ impl Loader<'_> {
             keep
         });
         t.checks.retain(|c| !mentions(&c.expr.sql));
+        t.exclusions.retain(|x| {
+            let uses = x.include.iter().any(|c| c == column)
+                || x.predicate.as_ref().is_some_and(|e| mentions(&e.sql))
+                || x.elements.iter().any(|e| match &e.key.target {
+                    IndexTarget::Column(c) => c == column,
+                    IndexTarget::Expr(e) => mentions(&e.sql),
+                });
+            if uses {
+                gone_relations.push(x.name.clone());
+            }
+            !uses
+        });
         t.foreign_keys
             .retain(|fk| !fk.columns.iter().any(|c| c == column));
         t.indexes.retain(|i| {
@@ -1244,6 +1256,18 @@ impl Loader<'_> {
             for c in &mut t.checks {
                 rewrite(&mut c.expr);
             }
+            for x in &mut t.exclusions {
+                for e in &mut x.elements {
+                    match &mut e.key.target {
+                        IndexTarget::Column(c) => rename(c),
+                        IndexTarget::Expr(e) => rewrite(e),
+                    }
+                }
+                x.include.iter_mut().for_each(rename);
+                if let Some(e) = &mut x.predicate {
+                    rewrite(e);
+                }
+            }
             for fk in &mut t.foreign_keys {
                 fk.columns.iter_mut().for_each(rename);
             }
@@ -1295,6 +1319,11 @@ impl Loader<'_> {
             relation = true;
             found = true;
         }
+        for x in t.exclusions.iter_mut().filter(|x| x.name == old) {
+            x.name = new.to_string();
+            relation = true;
+            found = true;
+        }
         for c in t.checks.iter_mut().filter(|c| c.name == old) {
             c.name = new.to_string();
             found = true;
@@ -1315,6 +1344,7 @@ impl Loader<'_> {
             t.primary_key.as_ref().is_some_and(|k| k.name == name)
                 || t.uniques.iter().any(|u| u.name == name)
                 || t.checks.iter().any(|c| c.name == name)
+                || t.exclusions.iter().any(|x| x.name == name)
                 || t.foreign_keys.iter().any(|f| f.name == name)
         })
     }
@@ -1707,8 +1737,12 @@ impl Loader<'_> {
                     .map(|u| u.columns.iter().cloned().collect()),
             )
             .next();
+        let is_exclusion = t.exclusions.iter().any(|x| x.name == name);
         if let Some(cols) = &key_columns {
             self.drop_key_dependents(p, at, table, name, cols, behavior)?;
+            self.forget_relation(&table.schema, name);
+        }
+        if is_exclusion {
             self.forget_relation(&table.schema, name);
         }
         if let Some(t) = self.schema.tables.get_mut(table) {
@@ -1717,6 +1751,7 @@ impl Loader<'_> {
             }
             t.uniques.retain(|u| u.name != name);
             t.checks.retain(|c| c.name != name);
+            t.exclusions.retain(|x| x.name != name);
             t.foreign_keys.retain(|f| f.name != name);
         }
         Ok(())
@@ -2485,12 +2520,13 @@ fn may_be_unmodelled(action: &[Tok]) -> bool {
 }
 
 /// Names in the relation namespace that a table brings: itself, its indexes, and the
-/// indexes of its primary key and unique constraints.
+/// indexes of its primary key, unique and exclusion constraints.
 fn table_relations(t: &Table) -> Vec<String> {
     let mut out = vec![t.name.name.clone()];
     out.extend(t.indexes.iter().map(|i| i.name.clone()));
     out.extend(t.primary_key.iter().map(|k| k.name.clone()));
     out.extend(t.uniques.iter().map(|u| u.name.clone()));
+    out.extend(t.exclusions.iter().map(|x| x.name.clone()));
     out
 }
 
@@ -2755,6 +2791,7 @@ mod tests {
                 ImplicitName::Check => "check",
                 ImplicitName::ForeignKey => "fkey",
                 ImplicitName::Index => "idx",
+                ImplicitName::Exclusion => "excl",
             };
             pg_object_name(table, &columns.join("_"), label)
         }

@@ -25,6 +25,7 @@ impl Dialect for Plain {
             ImplicitName::Check => "check",
             ImplicitName::ForeignKey => "fkey",
             ImplicitName::Index => "idx",
+            ImplicitName::Exclusion => "excl",
         };
         if columns.is_empty() || (kind == ImplicitName::Check && columns.len() > 1) {
             format!("{table}_{label}")
