@@ -877,9 +877,9 @@ impl<'a> Planner<'a> {
         Ok(())
     }
 
-    /// Drops the checks and expression/partial indexes of `from_table` whose expressions
-    /// `uses` (given their SQL), and schedules their target versions on `to_table` (when the
-    /// table stays) to be created again.
+    /// Drops the checks, exclusion constraints and expression/partial indexes of `from_table`
+    /// whose expressions `uses` (given their SQL), and schedules their target versions on
+    /// `to_table` (when the table stays) to be created again.
     fn drop_expression_dependents(
         &mut self,
         from_table: &Table,
@@ -903,20 +903,23 @@ impl<'a> Planner<'a> {
             }
         }
         for x in &from_table.exclusions {
-            let uses = x
-                .predicate
-                .as_ref()
-                .is_some_and(|p| mentions(&p.sql, column))
-                || x.elements.iter().any(|e| match &e.key.target {
-                    IndexTarget::Expr(e) => mentions(&e.sql, column),
-                    IndexTarget::Column(_) => false,
-                });
-            if uses && self.mark_dropped(&from_table.name, &x.name) {
-                step.statements.push(format!(
+            let expressions =
+                x.predicate
+                    .iter()
+                    .chain(x.elements.iter().filter_map(|e| match &e.key.target {
+                        IndexTarget::Expr(e) => Some(e),
+                        IndexTarget::Column(_) => None,
+                    }));
+            if expressions.into_iter().any(|e| uses(&e.sql))
+                && self.mark_dropped(&from_table.name, &x.name)
+            {
+                statements.push(format!(
                     "ALTER TABLE {t} DROP CONSTRAINT {}",
                     quote_ident(&x.name)
                 ));
-                if let Some(new) = to_table.exclusions.iter().find(|c| c.name == x.name) {
+                let new = to_table
+                    .and_then(|to| Some((to, to.exclusions.iter().find(|c| c.name == x.name)?)));
+                if let Some((to_table, new)) = new {
                     self.schedule_readd(to_table, td, Readd::Exclusion(new.clone()));
                 }
             }
