@@ -171,6 +171,18 @@ pub enum TableChange {
         from: String,
         to: String,
     },
+    /// The same index built the same way with another comment or storage parameters
+    /// (under the new name when renamed): `COMMENT ON INDEX`, `ALTER INDEX ... SET/RESET`.
+    AlterIndex {
+        from: Index,
+        to: Index,
+    },
+    /// `COMMENT ON CONSTRAINT` of a constraint that stays as it is.
+    SetConstraintComment {
+        name: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
     SetComment {
         from: Option<String>,
         to: Option<String>,
@@ -732,21 +744,17 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     };
     let old = rename_columns_in(from, &rename_col);
 
-    if old.primary_key != to.primary_key {
-        if let Some(pk) = &old.primary_key {
-            out.push(TableChange::DropPrimaryKey(pk.clone()));
-        }
-        if let Some(pk) = &to.primary_key {
-            out.push(TableChange::AddPrimaryKey(pk.clone()));
-        }
-    }
-    let (drop, add) = unmatched(&old.uniques, &to.uniques);
+    let pk = |k: &Option<PrimaryKey>| k.iter().cloned().collect::<Vec<_>>();
+    let (drop, add) = unmatched_constraints(&pk(&old.primary_key), &pk(&to.primary_key), &mut out);
+    out.extend(drop.into_iter().map(TableChange::DropPrimaryKey));
+    out.extend(add.into_iter().map(TableChange::AddPrimaryKey));
+    let (drop, add) = unmatched_constraints(&old.uniques, &to.uniques, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropUnique));
     out.extend(add.into_iter().map(TableChange::AddUnique));
-    let (drop, add) = unmatched(&old.checks, &to.checks);
+    let (drop, add) = unmatched_constraints(&old.checks, &to.checks, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropCheck));
     out.extend(add.into_iter().map(TableChange::AddCheck));
-    let (drop, add) = unmatched(&old.foreign_keys, &to.foreign_keys);
+    let (drop, add) = unmatched_constraints(&old.foreign_keys, &to.foreign_keys, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropForeignKey));
     out.extend(add.into_iter().map(TableChange::AddForeignKey));
 
@@ -760,11 +768,12 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     let mut old_indexes = old.indexes.clone();
     for idx in &mut old_indexes {
         if let Some((new, _)) = index_renames.iter().find(|(_, o)| ***o == idx.name) {
+            // A new comment or new storage parameters are changed after the rename.
             let same = to.indexes.iter().any(|i| {
                 &i.name == *new && {
                     let mut renamed = idx.clone();
                     renamed.name = (*new).clone();
-                    &renamed == i
+                    renamed.same_build(i)
                 }
             });
             if same {
@@ -777,8 +786,14 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
         }
     }
     let (drop, add) = unmatched(&old_indexes, &to.indexes);
+    let (drop, add, altered) = same_builds(drop, add);
     out.extend(drop.into_iter().map(TableChange::DropIndex));
     out.extend(add.into_iter().map(TableChange::CreateIndex));
+    out.extend(
+        altered
+            .into_iter()
+            .map(|(from, to)| TableChange::AlterIndex { from, to }),
+    );
 
     if from.comment != to.comment {
         out.push(TableChange::SetComment {
@@ -802,6 +817,47 @@ fn unmatched<T: PartialEq + Clone>(left: &[T], right: &[T]) -> (Vec<T>, Vec<T>) 
         .cloned()
         .collect();
     (only_left, only_right)
+}
+
+/// [`unmatched`] for constraints, where a constraint whose comment alone differs is a
+/// `SetConstraintComment` (pushed to `out`), not a drop and an add.
+fn unmatched_constraints<T: Constraint>(
+    left: &[T],
+    right: &[T],
+    out: &mut Vec<TableChange>,
+) -> (Vec<T>, Vec<T>) {
+    let (mut drop, mut add) = unmatched(left, right);
+    drop.retain(|d| {
+        let Some(pos) = add.iter().position(|a| d.same_but_comment(a)) else {
+            return true;
+        };
+        let mut new = add.remove(pos);
+        let mut old = d.clone();
+        out.push(TableChange::SetConstraintComment {
+            name: new.name().clone(),
+            from: old.comment_mut().take(),
+            to: new.comment_mut().take(),
+        });
+        false
+    });
+    (drop, add)
+}
+
+/// Dropped and created indexes with the pairs among them that are the same index built the
+/// same way (equal but for comment and storage parameters) taken out.
+pub fn same_builds(
+    mut drop: Vec<Index>,
+    mut add: Vec<Index>,
+) -> (Vec<Index>, Vec<Index>, Vec<(Index, Index)>) {
+    let mut altered = Vec::new();
+    drop.retain(|d| {
+        let Some(pos) = add.iter().position(|a| d.same_build(a)) else {
+            return true;
+        };
+        altered.push((d.clone(), add.remove(pos)));
+        false
+    });
+    (drop, add, altered)
 }
 
 /// A copy of `table` whose constraints and indexes refer to renamed columns by new names.
