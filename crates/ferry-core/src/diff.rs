@@ -831,12 +831,11 @@ fn unmatched_constraints<T: Constraint>(
         let Some(pos) = add.iter().position(|a| d.same_but_comment(a)) else {
             return true;
         };
-        let mut new = add.remove(pos);
-        let mut old = d.clone();
+        let new = add.remove(pos);
         out.push(TableChange::SetConstraintComment {
             name: new.name().clone(),
-            from: old.comment_mut().take(),
-            to: new.comment_mut().take(),
+            from: d.comment().map(str::to_string),
+            to: new.comment().map(str::to_string),
         });
         false
     });
@@ -1020,6 +1019,54 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["alter changed", "create new", "drop gone"]);
+    }
+
+    #[test]
+    fn comments_and_storage_parameters_change_in_place() {
+        let mut a = schema_with(&[("t", &["x"])]);
+        let t = a.tables.values_mut().next().unwrap();
+        t.checks.push(CheckConstraint {
+            name: "c".into(),
+            expr: Expr {
+                sql: "x > 0".into(),
+                key: "x > 0".into(),
+            },
+            no_inherit: false,
+            comment: None,
+        });
+        t.indexes.push(Index {
+            name: "i".into(),
+            keys: vec![IndexKey::column("x")],
+            storage: StorageParams(vec!["fillfactor=70".into()]),
+            ..Default::default()
+        });
+        let mut b = a.clone();
+        let t = b.tables.values_mut().next().unwrap();
+        t.checks[0].comment = Some("positive".into());
+        t.indexes[0].comment = Some("x".into());
+        t.indexes[0].storage.0 = vec!["fillfactor=80".into()];
+        let changes = diff(&a, &b, &Renames::default());
+        let Change::AlterTable(td) = &changes[0] else {
+            panic!("expected AlterTable, got {changes:?}")
+        };
+        assert!(
+            matches!(&td.changes[..], [
+                TableChange::SetConstraintComment { name, from: None, to: Some(_) },
+                TableChange::AlterIndex { .. },
+            ] if name == "c"),
+            "{:?}",
+            td.changes
+        );
+        // A changed key is a rebuild, comment and all.
+        b.tables.values_mut().next().unwrap().indexes[0].unique = true;
+        let changes = diff(&a, &b, &Renames::default());
+        let Change::AlterTable(td) = &changes[0] else {
+            panic!("expected AlterTable, got {changes:?}")
+        };
+        assert!(matches!(
+            &td.changes[1..],
+            [TableChange::DropIndex(_), TableChange::CreateIndex(i)] if i.comment.is_some()
+        ));
     }
 
     #[test]

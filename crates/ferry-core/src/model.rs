@@ -304,12 +304,13 @@ pub struct ForeignKey {
 pub trait Constraint: Clone + PartialEq {
     fn name(&self) -> &String;
     fn set_name(&mut self, name: String);
+    fn comment(&self) -> Option<&str>;
     fn comment_mut(&mut self) -> &mut Option<String>;
 
     /// Equal but for the comment.
     fn same_but_comment(&self, other: &Self) -> bool {
         let mut a = self.clone();
-        *a.comment_mut() = other.clone().comment_mut().take();
+        *a.comment_mut() = other.comment().map(str::to_string);
         &a == other
     }
 }
@@ -322,6 +323,9 @@ macro_rules! constraint_with_comment {
             }
             fn set_name(&mut self, name: String) {
                 self.name = name;
+            }
+            fn comment(&self) -> Option<&str> {
+                self.comment.as_deref()
             }
             fn comment_mut(&mut self) -> &mut Option<String> {
                 &mut self.comment

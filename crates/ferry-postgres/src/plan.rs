@@ -2531,8 +2531,8 @@ fn constraint_comment_sql(table: &QualifiedName, name: &str, text: Option<&str>)
 
 /// The comment of a constraint being created, if it has one.
 fn constraint_comment_statement<T: Constraint>(table: &QualifiedName, c: &T) -> Option<String> {
-    let text = c.clone().comment_mut().take()?;
-    Some(constraint_comment_sql(table, c.name(), Some(&text)))
+    let text = c.comment()?;
+    Some(constraint_comment_sql(table, c.name(), Some(text)))
 }
 
 /// A `COMMENT ON CONSTRAINT` for constraint `to` (on `table`) when its comment is not
@@ -2542,14 +2542,10 @@ fn constraint_comment_change<T: Constraint>(
     from: &T,
     to: &T,
 ) -> Vec<String> {
-    let (old, new) = (
-        from.clone().comment_mut().take(),
-        to.clone().comment_mut().take(),
-    );
-    if old == new {
+    if from.comment() == to.comment() {
         return Vec::new();
     }
-    vec![constraint_comment_sql(table, to.name(), new.as_deref())]
+    vec![constraint_comment_sql(table, to.name(), to.comment())]
 }
 
 /// `(sql)`, unless the whole text is already one parenthesised group.
