@@ -332,3 +332,43 @@ fn a_comment_on_an_unknown_index_or_constraint_names_file_line_and_column() {
         "{out}"
     );
 }
+
+#[test]
+fn objects_renamed_with_their_table_keep_and_change_their_comments() {
+    let db = PgDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE a (id int PRIMARY KEY, v int CHECK (v > 0));\n\
+         COMMENT ON CONSTRAINT a_pkey ON a IS 'old';\n\
+         CREATE INDEX a_v_idx ON a (v) WITH (fillfactor=70);\n\
+         COMMENT ON INDEX a_v_idx IS 'vee';\n",
+    );
+    ok(run(&["push", "--url", &db.url, "--schema", &file]));
+    let file = write_file(
+        dir.path(),
+        "schema.sql",
+        "CREATE TABLE b /* @renamed from=a */ (id int PRIMARY KEY, v int CHECK (v > 0));\n\
+         COMMENT ON CONSTRAINT b_pkey ON b IS 'new';\n\
+         COMMENT ON CONSTRAINT b_v_check ON b IS 'checked';\n\
+         CREATE INDEX b_v_idx ON b (v) WITH (fillfactor=80);\n",
+    );
+    let out = ok(run(&["push", "--url", &db.url, "--schema", &file]));
+    // Renamed in place (implicit names follow the table), never dropped and created.
+    assert!(!out.stdout.contains("DROP"), "{out}");
+    assert!(
+        out.stdout
+            .contains("ALTER INDEX public.b_v_idx SET (fillfactor='80')"),
+        "{out}"
+    );
+    diff_is_empty(&db.url, &file, "after the rename");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT string_agg(conname || '=' || obj_description(oid, 'pg_constraint'), ',' \
+             ORDER BY conname) FROM pg_constraint WHERE conrelid = 'b'::regclass"
+        ),
+        "b_pkey=new,b_v_check=checked"
+    );
+}
