@@ -30,6 +30,7 @@ CREATE TABLE person (
 );
 
 ALTER TABLE person ADD EXCLUDE USING btree (email text_pattern_ops DESC NULLS LAST WITH OPERATOR(pg_catalog.=));
+COMMENT ON CONSTRAINT booking_no_overlap ON booking IS 'One guest per room at a time';
 "#;
 
 fn constraints(db: &PgDb) -> Vec<Vec<Option<String>>> {
@@ -85,6 +86,13 @@ fn push_diff_pull_round_trip() {
         .execute("INSERT INTO booking VALUES (3, 101, '[2024-01-04, 2024-01-06)', 'c', false)")
         .unwrap_err();
     assert!(err.contains("booking_no_overlap"), "{err}");
+    assert_eq!(
+        db.query_strings(
+            "SELECT obj_description(oid, 'pg_constraint') FROM pg_constraint \
+             WHERE conname = 'booking_no_overlap'"
+        ),
+        vec![vec![Some("One guest per room at a time".into())]]
+    );
 
     // The file and the database agree, both ways; the file agrees with itself offline.
     let out = run(&["diff", "--from", &file, "--to", &db.url, "--exit-code"]);
@@ -101,6 +109,12 @@ fn push_diff_pull_round_trip() {
     assert!(
         text.contains(
             "CONSTRAINT booking_no_overlap EXCLUDE USING gist (room WITH =, during WITH &&)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "COMMENT ON CONSTRAINT booking_no_overlap ON public.booking IS 'One guest per room at a time';"
         ),
         "{text}"
     );

@@ -182,6 +182,18 @@ pub enum TableChange {
         from: String,
         to: String,
     },
+    /// The same index built the same way with another comment or storage parameters
+    /// (under the new name when renamed): `COMMENT ON INDEX`, `ALTER INDEX ... SET/RESET`.
+    AlterIndex {
+        from: Index,
+        to: Index,
+    },
+    /// `COMMENT ON CONSTRAINT` of a constraint that stays as it is.
+    SetConstraintComment {
+        name: String,
+        from: Option<String>,
+        to: Option<String>,
+    },
     SetComment {
         from: Option<String>,
         to: Option<String>,
@@ -792,24 +804,20 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     };
     let old = rename_columns_in(from, &rename_col);
 
-    if old.primary_key != to.primary_key {
-        if let Some(pk) = &old.primary_key {
-            out.push(TableChange::DropPrimaryKey(pk.clone()));
-        }
-        if let Some(pk) = &to.primary_key {
-            out.push(TableChange::AddPrimaryKey(pk.clone()));
-        }
-    }
-    let (drop, add) = unmatched(&old.uniques, &to.uniques);
+    let pk = |k: &Option<PrimaryKey>| k.iter().cloned().collect::<Vec<_>>();
+    let (drop, add) = unmatched_constraints(&pk(&old.primary_key), &pk(&to.primary_key), &mut out);
+    out.extend(drop.into_iter().map(TableChange::DropPrimaryKey));
+    out.extend(add.into_iter().map(TableChange::AddPrimaryKey));
+    let (drop, add) = unmatched_constraints(&old.uniques, &to.uniques, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropUnique));
     out.extend(add.into_iter().map(TableChange::AddUnique));
-    let (drop, add) = unmatched(&old.checks, &to.checks);
+    let (drop, add) = unmatched_constraints(&old.checks, &to.checks, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropCheck));
     out.extend(add.into_iter().map(TableChange::AddCheck));
-    let (drop, add) = unmatched(&old.exclusions, &to.exclusions);
+    let (drop, add) = unmatched_constraints(&old.exclusions, &to.exclusions, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropExclusion));
     out.extend(add.into_iter().map(TableChange::AddExclusion));
-    let (drop, add) = unmatched(&old.foreign_keys, &to.foreign_keys);
+    let (drop, add) = unmatched_constraints(&old.foreign_keys, &to.foreign_keys, &mut out);
     out.extend(drop.into_iter().map(TableChange::DropForeignKey));
     out.extend(add.into_iter().map(TableChange::AddForeignKey));
 
@@ -823,11 +831,12 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
     let mut old_indexes = old.indexes.clone();
     for idx in &mut old_indexes {
         if let Some((new, _)) = index_renames.iter().find(|(_, o)| ***o == idx.name) {
+            // A new comment or new storage parameters are changed after the rename.
             let same = to.indexes.iter().any(|i| {
                 &i.name == *new && {
                     let mut renamed = idx.clone();
                     renamed.name = (*new).clone();
-                    &renamed == i
+                    renamed.same_build(i)
                 }
             });
             if same {
@@ -840,8 +849,14 @@ fn diff_table(from: &Table, to: &Table, renames: &Renames) -> Vec<TableChange> {
         }
     }
     let (drop, add) = unmatched(&old_indexes, &to.indexes);
+    let (drop, add, altered) = same_builds(drop, add);
     out.extend(drop.into_iter().map(TableChange::DropIndex));
     out.extend(add.into_iter().map(TableChange::CreateIndex));
+    out.extend(
+        altered
+            .into_iter()
+            .map(|(from, to)| TableChange::AlterIndex { from, to }),
+    );
 
     if from.comment != to.comment {
         out.push(TableChange::SetComment {
@@ -865,6 +880,46 @@ fn unmatched<T: PartialEq + Clone>(left: &[T], right: &[T]) -> (Vec<T>, Vec<T>) 
         .cloned()
         .collect();
     (only_left, only_right)
+}
+
+/// [`unmatched`] for constraints, where a constraint whose comment alone differs is a
+/// `SetConstraintComment` (pushed to `out`), not a drop and an add.
+fn unmatched_constraints<T: Constraint>(
+    left: &[T],
+    right: &[T],
+    out: &mut Vec<TableChange>,
+) -> (Vec<T>, Vec<T>) {
+    let (mut drop, mut add) = unmatched(left, right);
+    drop.retain(|d| {
+        let Some(pos) = add.iter().position(|a| d.same_but_comment(a)) else {
+            return true;
+        };
+        let new = add.remove(pos);
+        out.push(TableChange::SetConstraintComment {
+            name: new.name().clone(),
+            from: d.comment().map(str::to_string),
+            to: new.comment().map(str::to_string),
+        });
+        false
+    });
+    (drop, add)
+}
+
+/// Dropped and created indexes with the pairs among them that are the same index built the
+/// same way (equal but for comment and storage parameters) taken out.
+pub fn same_builds(
+    mut drop: Vec<Index>,
+    mut add: Vec<Index>,
+) -> (Vec<Index>, Vec<Index>, Vec<(Index, Index)>) {
+    let mut altered = Vec::new();
+    drop.retain(|d| {
+        let Some(pos) = add.iter().position(|a| d.same_build(a)) else {
+            return true;
+        };
+        altered.push((d.clone(), add.remove(pos)));
+        false
+    });
+    (drop, add, altered)
 }
 
 /// A copy of `table` whose constraints and indexes refer to renamed columns by new names.
@@ -1035,6 +1090,54 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["alter changed", "create new", "drop gone"]);
+    }
+
+    #[test]
+    fn comments_and_storage_parameters_change_in_place() {
+        let mut a = schema_with(&[("t", &["x"])]);
+        let t = a.tables.values_mut().next().unwrap();
+        t.checks.push(CheckConstraint {
+            name: "c".into(),
+            expr: Expr {
+                sql: "x > 0".into(),
+                key: "x > 0".into(),
+            },
+            no_inherit: false,
+            comment: None,
+        });
+        t.indexes.push(Index {
+            name: "i".into(),
+            keys: vec![IndexKey::column("x")],
+            storage: StorageParams(vec!["fillfactor=70".into()]),
+            ..Default::default()
+        });
+        let mut b = a.clone();
+        let t = b.tables.values_mut().next().unwrap();
+        t.checks[0].comment = Some("positive".into());
+        t.indexes[0].comment = Some("x".into());
+        t.indexes[0].storage.0 = vec!["fillfactor=80".into()];
+        let changes = diff(&a, &b, &Renames::default());
+        let Change::AlterTable(td) = &changes[0] else {
+            panic!("expected AlterTable, got {changes:?}")
+        };
+        assert!(
+            matches!(&td.changes[..], [
+                TableChange::SetConstraintComment { name, from: None, to: Some(_) },
+                TableChange::AlterIndex { .. },
+            ] if name == "c"),
+            "{:?}",
+            td.changes
+        );
+        // A changed key is a rebuild, comment and all.
+        b.tables.values_mut().next().unwrap().indexes[0].unique = true;
+        let changes = diff(&a, &b, &Renames::default());
+        let Change::AlterTable(td) = &changes[0] else {
+            panic!("expected AlterTable, got {changes:?}")
+        };
+        assert!(matches!(
+            &td.changes[1..],
+            [TableChange::DropIndex(_), TableChange::CreateIndex(i)] if i.comment.is_some()
+        ));
     }
 
     #[test]

@@ -15,8 +15,8 @@ pub use backup::{Backup, BackupInfo};
 pub use canonical::canonicalize;
 pub use dialect::{Database, DbError, DbErrorKind, Dialect, DialectKind, ImplicitName, PlanError};
 pub use diff::{
-    diff, find_ambiguities, unproven_changes, Ambiguity, Change, GrantObject, Renames, TableChange,
-    TableDiff,
+    diff, find_ambiguities, same_builds, unproven_changes, Ambiguity, Change, GrantObject, Renames,
+    TableChange, TableDiff,
 };
 pub use function::*;
 pub use history::{AppliedMigration, HistoryChange, MigrationStore, Script, ScriptStatement};

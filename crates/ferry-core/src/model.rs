@@ -230,12 +230,15 @@ impl PartialEq for Expr {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PrimaryKey {
     pub name: String,
     pub columns: Vec<String>,
     /// SQLite `AUTOINCREMENT`.
     pub autoincrement: bool,
+    /// `COMMENT ON CONSTRAINT` (PostgreSQL), as on every constraint: it changes without
+    /// rebuilding the constraint (see [`Constraint::same_but_comment`]).
+    pub comment: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -246,19 +249,22 @@ pub enum Deferrable {
     InitiallyDeferred,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UniqueConstraint {
     pub name: String,
     pub columns: Vec<String>,
     pub nulls_not_distinct: bool,
     pub deferrable: Deferrable,
+    pub comment: Option<String>,
 }
 
+/// A check constraint of a table or a domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckConstraint {
     pub name: String,
     pub expr: Expr,
     pub no_inherit: bool,
+    pub comment: Option<String>,
 }
 
 /// PostgreSQL `EXCLUDE [USING method] (element WITH operator, ...) [INCLUDE (...)]
@@ -274,6 +280,7 @@ pub struct ExclusionConstraint {
     pub include: Vec<String>,
     pub predicate: Option<Expr>,
     pub deferrable: Deferrable,
+    pub comment: Option<String>,
 }
 
 /// One `element WITH operator` of an exclusion constraint: an index key (column or
@@ -326,9 +333,53 @@ pub struct ForeignKey {
     pub on_update: ReferentialAction,
     pub match_type: MatchType,
     pub deferrable: Deferrable,
+    pub comment: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Constraints and indexes: what the differ needs to tell a comment change (a `COMMENT ON`)
+/// from a change of the object itself (a rebuild).
+pub trait Constraint: Clone + PartialEq {
+    fn name(&self) -> &String;
+    fn set_name(&mut self, name: String);
+    fn comment(&self) -> Option<&str>;
+    fn comment_mut(&mut self) -> &mut Option<String>;
+
+    /// Equal but for the comment.
+    fn same_but_comment(&self, other: &Self) -> bool {
+        let mut a = self.clone();
+        *a.comment_mut() = other.comment().map(str::to_string);
+        &a == other
+    }
+}
+
+macro_rules! constraint_with_comment {
+    ($($t:ty),*) => {$(
+        impl Constraint for $t {
+            fn name(&self) -> &String {
+                &self.name
+            }
+            fn set_name(&mut self, name: String) {
+                self.name = name;
+            }
+            fn comment(&self) -> Option<&str> {
+                self.comment.as_deref()
+            }
+            fn comment_mut(&mut self) -> &mut Option<String> {
+                &mut self.comment
+            }
+        }
+    )*};
+}
+constraint_with_comment!(
+    PrimaryKey,
+    UniqueConstraint,
+    CheckConstraint,
+    ExclusionConstraint,
+    ForeignKey,
+    Index
+);
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Index {
     pub name: String,
     pub unique: bool,
@@ -338,6 +389,50 @@ pub struct Index {
     pub include: Vec<String>,
     pub predicate: Option<Expr>,
     pub nulls_not_distinct: bool,
+    /// `WITH (fillfactor = 70)` (PostgreSQL).
+    pub storage: StorageParams,
+    /// `COMMENT ON INDEX` (PostgreSQL).
+    pub comment: Option<String>,
+}
+
+impl Index {
+    /// Whether `self` and `other` are the same index built the same way: equal but for the
+    /// comment and the storage parameters, which change without a rebuild.
+    pub fn same_build(&self, other: &Index) -> bool {
+        let mut a = self.clone();
+        a.storage = other.storage.clone();
+        a.same_but_comment(other)
+    }
+}
+
+/// Storage parameters (`WITH (fillfactor = 70, deduplicate_items = on)`) as `name=value`
+/// strings the way the server keeps them in `reloptions`: names lower case, values as
+/// stored (`'70'` and `70` are both `70`). Kept in the order written, which is the order
+/// the server keeps and prints; compared as a set.
+#[derive(Clone, Debug, Default, Eq)]
+pub struct StorageParams(pub Vec<String>);
+
+impl StorageParams {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The parameter's name in a `name=value` entry.
+    pub fn name_of(entry: &str) -> &str {
+        entry.split_once('=').map_or(entry, |(n, _)| n)
+    }
+
+    fn sorted(&self) -> Vec<&String> {
+        let mut v: Vec<&String> = self.0.iter().collect();
+        v.sort();
+        v
+    }
+}
+
+impl PartialEq for StorageParams {
+    fn eq(&self, other: &Self) -> bool {
+        self.sorted() == other.sorted()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

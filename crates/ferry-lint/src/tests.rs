@@ -26,6 +26,7 @@ fn before(kind: DialectKind) -> Schema {
         include: vec![],
         predicate: None,
         nulls_not_distinct: false,
+        ..Default::default()
     });
     let orders = table(ns, "orders", &["id", "user_id"]);
     let events = table("audit", "events", &["id"]);
@@ -336,6 +337,7 @@ fn setting_not_null() {
             key: "(name IS NOT NULL)".to_string(),
         },
         no_inherit: false,
+        comment: None,
     });
     let f = lint(&LintInput {
         sql: "ALTER TABLE users ALTER COLUMN name SET NOT NULL;",

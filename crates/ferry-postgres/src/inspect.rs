@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use ferry_core::{
     CheckConstraint, Column, DbError, DbErrorKind, Deferrable, DialectKind, EnumType, ForeignKey,
     Generated, Identity, Index, IndexKey, IndexTarget, MatchType, PrimaryKey, QualifiedName,
-    ReferentialAction, Schema, Sequence, SequenceOptions, Table, UniqueConstraint, View,
+    ReferentialAction, Schema, Sequence, SequenceOptions, StorageParams, Table, UniqueConstraint,
+    View,
 };
 use postgres::types::FromSql;
 use postgres::{GenericClient, Row};
@@ -526,6 +527,7 @@ fn read_constraints(
            co.confupdtype::text, co.confdeltype::text, co.confmatchtype::text, \
            co.condeferrable, co.condeferred, \
            {nulls_not_distinct}, \
+           obj_description(co.oid, 'pg_constraint'), \
            CASE WHEN co.contype = 'x' THEN pg_get_constraintdef(co.oid, true) END \
          FROM pg_constraint co \
          JOIN pg_class c ON c.oid = co.conrelid \
@@ -545,6 +547,7 @@ fn read_constraints(
         let name: String = get(&row, 1)?;
         let kind: String = get(&row, 2)?;
         let columns: Vec<String> = get(&row, 3)?;
+        let comment: Option<String> = get(&row, 15)?;
         let deferrable = match (get::<bool>(&row, 12)?, get::<bool>(&row, 13)?) {
             (false, _) => Deferrable::NotDeferrable,
             (true, false) => Deferrable::InitiallyImmediate,
@@ -556,6 +559,7 @@ fn read_constraints(
                     name,
                     columns,
                     autoincrement: false,
+                    comment,
                 })
             }
             "u" => table.uniques.push(UniqueConstraint {
@@ -563,6 +567,7 @@ fn read_constraints(
                 columns,
                 nulls_not_distinct: get(&row, 14)?,
                 deferrable,
+                comment,
             }),
             "c" => {
                 let text: Option<String> = get(&row, 4)?;
@@ -570,6 +575,7 @@ fn read_constraints(
                     name,
                     expr: expr(text.as_deref().unwrap_or("")),
                     no_inherit: get(&row, 5)?,
+                    comment,
                 });
             }
             "f" => {
@@ -591,12 +597,13 @@ fn read_constraints(
                         _ => MatchType::Simple,
                     },
                     deferrable,
+                    comment,
                 });
             }
             "x" => {
                 // The definition goes through the loader's parser, so that files and the
                 // database agree on every clause.
-                let text: Option<String> = get(&row, 15)?;
+                let text: Option<String> = get(&row, 16)?;
                 let text = text.unwrap_or_default();
                 let mut x =
                     ferry_sql::exclusion_constraint(&text, &crate::POSTGRES).map_err(|e| {
@@ -606,6 +613,7 @@ fn read_constraints(
                         )
                     })?;
                 x.name = name;
+                x.comment = comment;
                 table.exclusions.push(x);
             }
             _ => {}
@@ -667,7 +675,9 @@ fn read_indexes(
                  ORDER BY k) AS collations, \
            pg_get_expr(i.indpred, i.indrelid, true), \
            {nulls_not_distinct}, \
-           pg_get_indexdef(i.indexrelid, 0, true) \
+           pg_get_indexdef(i.indexrelid, 0, true), \
+           COALESCE(ic.reloptions::text[], '{{}}'), \
+           obj_description(i.indexrelid, 'pg_class') \
          FROM pg_index i \
          JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_am am ON am.oid = ic.relam \
@@ -742,6 +752,8 @@ fn read_indexes(
             include,
             predicate: predicate.as_deref().map(expr),
             nulls_not_distinct: get(&row, 11)?,
+            storage: StorageParams(get(&row, 13)?),
+            comment: get(&row, 14)?,
         });
     }
     Ok(())

@@ -8,10 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    diff, Change, CheckConstraint, Column, Deferrable, EnumType, ExclusionConstraint, ForeignKey,
-    HazardKind, Index, IndexKey, IndexTarget, MatchType, Plan, PlanError, PrimaryKey,
-    QualifiedName, ReferentialAction, Renames, Schema, Sequence, SequenceOptions, Step, Table,
-    TableChange, TableDiff, UniqueConstraint,
+    diff, Change, CheckConstraint, Column, Constraint, Deferrable, EnumType, ExclusionConstraint,
+    ForeignKey, HazardKind, Index, IndexKey, IndexTarget, MatchType, Plan, PlanError, PrimaryKey,
+    QualifiedName, ReferentialAction, Renames, Schema, Sequence, SequenceOptions, Step,
+    StorageParams, Table, TableChange, TableDiff, UniqueConstraint,
 };
 
 use crate::dialect::{make_object_name, quote_ident, quote_qualified, serial_sequence_name};
@@ -254,6 +254,8 @@ struct ObjectRename {
     index: bool,
     from: String,
     to: String,
+    /// What changes after the rename: its comment, an index's storage parameters.
+    after: Vec<String>,
 }
 
 /// An `ALTER TYPE ... ADD VALUE` step, and its form for running outside the transaction.
@@ -368,43 +370,55 @@ impl<'a> Planner<'a> {
         for td in diffs {
             let mut used: BTreeSet<&str> = BTreeSet::new();
             let mut pairs: Vec<ObjectRename> = Vec::new();
+            let table = &td.to.name;
             for drop in &td.changes {
                 let found = td.changes.iter().find_map(|add| {
-                    let (index, from, to) = match (drop, add) {
+                    let (index, from, to, after) = match (drop, add) {
                         (TableChange::DropPrimaryKey(a), TableChange::AddPrimaryKey(b)) => {
-                            (false, &a.name, same_but_name(a, b)?)
+                            let to = same_but_name(a, b)?;
+                            (false, &a.name, to, constraint_comment_change(table, a, b))
                         }
                         (TableChange::DropUnique(a), TableChange::AddUnique(b)) => {
-                            (false, &a.name, same_but_name(a, b)?)
+                            let to = same_but_name(a, b)?;
+                            (false, &a.name, to, constraint_comment_change(table, a, b))
                         }
                         (TableChange::DropCheck(a), TableChange::AddCheck(b)) => {
-                            (false, &a.name, same_but_name(a, b)?)
+                            let to = same_but_name(a, b)?;
+                            (false, &a.name, to, constraint_comment_change(table, a, b))
                         }
                         (TableChange::DropExclusion(a), TableChange::AddExclusion(b)) => {
-                            (false, &a.name, same_but_name(a, b)?)
+                            let to = same_but_name(a, b)?;
+                            (false, &a.name, to, constraint_comment_change(table, a, b))
                         }
                         (TableChange::DropForeignKey(a), TableChange::AddForeignKey(b)) => {
                             // The server follows a renamed referenced table by itself.
                             let moved = self.fk_through_renames(a);
-                            if moved == *b {
-                                (false, &a.name, &b.name)
+                            let after = constraint_comment_change(table, a, b);
+                            if moved.same_but_comment(b) {
+                                (false, &a.name, &b.name, after)
                             } else {
-                                (false, &a.name, same_but_name(&moved, b)?)
+                                (false, &a.name, same_but_name(&moved, b)?, after)
                             }
                         }
                         (TableChange::DropIndex(a), TableChange::CreateIndex(b)) => {
-                            (true, &a.name, same_but_name(a, b)?)
+                            let mut renamed = a.clone();
+                            renamed.name = b.name.clone();
+                            if !renamed.same_build(b) || a.name == b.name {
+                                return None;
+                            }
+                            (true, &a.name, &b.name, alter_index_sql(&table.schema, a, b))
                         }
                         _ => return None,
                     };
-                    (!used.contains(to.as_str())).then_some((index, from, to))
+                    (!used.contains(to.as_str())).then_some((index, from, to, after))
                 });
-                if let Some((index, from, to)) = found {
+                if let Some((index, from, to, after)) = found {
                     used.insert(to);
                     pairs.push(ObjectRename {
                         index,
                         from: from.clone(),
                         to: to.clone(),
+                        after,
                     });
                 }
             }
@@ -1223,21 +1237,50 @@ impl<'a> Planner<'a> {
             let sql = self.create_table_sql(table);
             self.phases.create_tables.push(Step::new(sql));
             for idx in &table.indexes {
-                self.phases
-                    .create_indexes
-                    .push(Step::new(create_index_sql(&table.name, idx)));
+                self.phases.create_indexes.push(Step {
+                    statements: create_index_statements(&table.name, idx),
+                    ..Step::default()
+                });
             }
+            let mut inline_comments = Vec::new();
+            let mut comment = |name: &String, text: &Option<String>| {
+                if text.is_some() {
+                    inline_comments.push(constraint_comment_sql(
+                        &table.name,
+                        name,
+                        text.as_deref(),
+                    ));
+                }
+            };
+            if let Some(pk) = &table.primary_key {
+                comment(&pk.name, &pk.comment);
+            }
+            table
+                .uniques
+                .iter()
+                .for_each(|u| comment(&u.name, &u.comment));
+            table
+                .checks
+                .iter()
+                .for_each(|c| comment(&c.name, &c.comment));
+            table
+                .exclusions
+                .iter()
+                .for_each(|x| comment(&x.name, &x.comment));
             for fk in &table.foreign_keys {
                 if !self.fk_inline(table, fk) {
-                    self.phases
-                        .add_foreign_keys
-                        .push(Step::new(add_constraint_sql(
-                            &table.name,
-                            &fk.name,
-                            &fk_body(fk),
-                        )));
+                    let mut step =
+                        Step::new(add_constraint_sql(&table.name, &fk.name, &fk_body(fk)));
+                    step.statements
+                        .extend(constraint_comment_statement(&table.name, fk));
+                    self.phases.add_foreign_keys.push(step);
+                } else {
+                    comment(&fk.name, &fk.comment);
                 }
             }
+            self.phases
+                .comments
+                .extend(inline_comments.into_iter().map(Step::new));
             if let Some(c) = &table.comment {
                 self.phases.comments.push(Step::new(comment_sql(
                     "TABLE",
@@ -1572,6 +1615,15 @@ impl<'a> Planner<'a> {
             }
         }
         let object_renames = self.object_renames.remove(new).unwrap_or_default();
+        for r in &object_renames {
+            if !r.after.is_empty() {
+                let step = Step {
+                    statements: r.after.clone(),
+                    ..Step::default()
+                };
+                self.phases.comments.push(step);
+            }
+        }
         for r in object_renames.into_iter().filter(|r| r.from != r.to) {
             let sql = if r.index {
                 format!(
@@ -1650,6 +1702,27 @@ impl<'a> Planner<'a> {
                     .phases
                     .comments
                     .push(Step::new(comment_sql("TABLE", &t_new, to.as_deref()))),
+                // Unless dropped early and created again whole (its comment included).
+                TableChange::SetConstraintComment { name, to, .. }
+                    if !self.dropped_early.contains(&(old.clone(), name.clone())) =>
+                {
+                    self.phases.comments.push(Step::new(constraint_comment_sql(
+                        new,
+                        name,
+                        to.as_deref(),
+                    )))
+                }
+                TableChange::AlterIndex { from, to }
+                    if !self
+                        .dropped_early
+                        .contains(&(old.clone(), from.name.clone())) =>
+                {
+                    let statements = alter_index_sql(&new.schema, from, to);
+                    self.phases.comments.push(Step {
+                        statements,
+                        ..Step::default()
+                    })
+                }
                 TableChange::SetPartitionOf { to: Some(of), .. } => self
                     .phases
                     .add_constraints
@@ -2059,6 +2132,8 @@ impl<'a> Planner<'a> {
 
     fn add_primary_key(&mut self, table: &QualifiedName, pk: &PrimaryKey, existing: bool) {
         let mut step = Step::new(add_constraint_sql(table, &pk.name, &pk_body(pk)));
+        step.statements
+            .extend(constraint_comment_statement(table, pk));
         if existing {
             step.hazards.push(hazard(
                 HazardKind::MayFail,
@@ -2080,6 +2155,8 @@ impl<'a> Planner<'a> {
 
     fn add_unique(&mut self, table: &QualifiedName, u: &UniqueConstraint, existing: bool) {
         let mut step = Step::new(add_constraint_sql(table, &u.name, &unique_body(u)));
+        step.statements
+            .extend(constraint_comment_statement(table, u));
         if existing {
             step.hazards.push(hazard(
                 HazardKind::MayFail,
@@ -2101,6 +2178,8 @@ impl<'a> Planner<'a> {
 
     fn add_check(&mut self, table: &QualifiedName, ck: &CheckConstraint, existing: bool) {
         let mut step = Step::new(add_constraint_sql(table, &ck.name, &check_body(ck)));
+        step.statements
+            .extend(constraint_comment_statement(table, ck));
         if existing {
             step.hazards.push(hazard(
                 HazardKind::MayFail,
@@ -2115,7 +2194,7 @@ impl<'a> Planner<'a> {
 
     /// Only ever on an existing table: a new table writes its exclusions inline.
     fn add_exclusion(&mut self, table: &QualifiedName, x: &ExclusionConstraint) {
-        let step = Step::new(add_constraint_sql(table, &x.name, &exclusion_body(x)))
+        let mut step = Step::new(add_constraint_sql(table, &x.name, &exclusion_body(x)))
             .with_hazard(
                 HazardKind::MayFail,
                 format!(
@@ -2130,11 +2209,16 @@ impl<'a> Planner<'a> {
                     x.name
                 ),
             );
+        step.statements
+            .extend(constraint_comment_statement(table, x));
         self.phases.add_constraints.push(step);
     }
 
     fn create_index(&mut self, table: &QualifiedName, idx: &Index, existing: bool) {
-        let mut step = Step::new(create_index_sql(table, idx));
+        let mut step = Step {
+            statements: create_index_statements(table, idx),
+            ..Step::default()
+        };
         if existing {
             step.hazards.push(hazard(
                 HazardKind::LongLock,
@@ -2158,6 +2242,8 @@ impl<'a> Planner<'a> {
 
     fn add_foreign_key(&mut self, table: &QualifiedName, fk: &ForeignKey, existing: bool) {
         let mut step = Step::new(add_constraint_sql(table, &fk.name, &fk_body(fk)));
+        step.statements
+            .extend(constraint_comment_statement(table, fk));
         if existing {
             step.hazards.push(hazard(
                 HazardKind::MayFail,
@@ -2506,6 +2592,9 @@ fn create_index_sql(table: &QualifiedName, idx: &Index) -> String {
     if idx.nulls_not_distinct {
         sql.push_str(" NULLS NOT DISTINCT");
     }
+    if !idx.storage.is_empty() {
+        sql.push_str(&format!(" WITH ({})", storage_params_sql(&idx.storage.0)));
+    }
     if let Some(p) = &idx.predicate {
         sql.push_str(&format!(" WHERE {}", p.sql));
     }
@@ -2558,6 +2647,97 @@ fn exclusion_body(x: &ExclusionConstraint) -> String {
     }
     sql.push_str(deferrable_sql(x.deferrable));
     sql
+}
+
+/// CREATE INDEX and, when it has one, the index's comment.
+pub(super) fn create_index_statements(table: &QualifiedName, idx: &Index) -> Vec<String> {
+    let mut statements = vec![create_index_sql(table, idx)];
+    if idx.comment.is_some() {
+        statements.push(index_comment_sql(
+            &table.schema,
+            &idx.name,
+            idx.comment.as_deref(),
+        ));
+    }
+    statements
+}
+
+fn index_comment_sql(schema: &str, name: &str, text: Option<&str>) -> String {
+    let target = quote_qualified(&QualifiedName::new(schema, name));
+    comment_sql("INDEX", &target, text)
+}
+
+/// `name='value', ...`: values quoted, as `pg_get_indexdef` does for most of them (the
+/// server takes every parameter as a string).
+fn storage_params_sql(entries: &[String]) -> String {
+    entries
+        .iter()
+        .map(|e| match e.split_once('=') {
+            Some((name, value)) => format!("{}={}", quote_ident(name), literal(value)),
+            None => quote_ident(e),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The statements turning index `from` into `to` (schema `schema`, under `to`'s name), the
+/// same index built the same way: `ALTER INDEX ... RESET/SET (...)`, `COMMENT ON INDEX`.
+pub(super) fn alter_index_sql(schema: &str, from: &Index, to: &Index) -> Vec<String> {
+    let name = quote_qualified(&QualifiedName::new(schema, to.name.as_str()));
+    let mut statements = Vec::new();
+    let names = |s: &StorageParams| -> BTreeSet<String> {
+        s.0.iter()
+            .map(|e| StorageParams::name_of(e).to_string())
+            .collect()
+    };
+    let reset: Vec<String> = names(&from.storage)
+        .difference(&names(&to.storage))
+        .map(|n| quote_ident(n))
+        .collect();
+    if !reset.is_empty() {
+        statements.push(format!("ALTER INDEX {name} RESET ({})", reset.join(", ")));
+    }
+    let set: Vec<String> = to
+        .storage
+        .0
+        .iter()
+        .filter(|e| !from.storage.0.contains(e))
+        .cloned()
+        .collect();
+    if !set.is_empty() {
+        statements.push(format!(
+            "ALTER INDEX {name} SET ({})",
+            storage_params_sql(&set)
+        ));
+    }
+    if from.comment != to.comment {
+        statements.push(index_comment_sql(schema, &to.name, to.comment.as_deref()));
+    }
+    statements
+}
+
+fn constraint_comment_sql(table: &QualifiedName, name: &str, text: Option<&str>) -> String {
+    let target = format!("{} ON {}", quote_ident(name), quote_qualified(table));
+    comment_sql("CONSTRAINT", &target, text)
+}
+
+/// The comment of a constraint being created, if it has one.
+fn constraint_comment_statement<T: Constraint>(table: &QualifiedName, c: &T) -> Option<String> {
+    let text = c.comment()?;
+    Some(constraint_comment_sql(table, c.name(), Some(text)))
+}
+
+/// A `COMMENT ON CONSTRAINT` for constraint `to` (on `table`) when its comment is not
+/// `from`'s.
+fn constraint_comment_change<T: Constraint>(
+    table: &QualifiedName,
+    from: &T,
+    to: &T,
+) -> Vec<String> {
+    if from.comment() == to.comment() {
+        return Vec::new();
+    }
+    vec![constraint_comment_sql(table, to.name(), to.comment())]
 }
 
 /// `(sql)`, unless the whole text is already one parenthesised group.
@@ -2880,71 +3060,11 @@ fn needs_rebuild(from: &Column, to: &Column) -> bool {
     }
 }
 
-/// `b`'s name when `a` renamed to it equals `b`.
-fn same_but_name<'b, T: Clone + PartialEq + Named>(a: &T, b: &'b T) -> Option<&'b String> {
+/// `b`'s name when `a` renamed to it equals `b` but for the comment.
+fn same_but_name<'b, T: Constraint>(a: &T, b: &'b T) -> Option<&'b String> {
     let mut renamed = a.clone();
     renamed.set_name(b.name().clone());
-    (renamed == *b && a.name() != b.name()).then(|| b.name())
-}
-
-/// Model objects with a name.
-trait Named {
-    fn name(&self) -> &String;
-    fn set_name(&mut self, name: String);
-}
-
-impl Named for PrimaryKey {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-}
-
-impl Named for UniqueConstraint {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-}
-
-impl Named for CheckConstraint {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-}
-
-impl Named for ExclusionConstraint {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-}
-
-impl Named for ForeignKey {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
-}
-
-impl Named for Index {
-    fn name(&self) -> &String {
-        &self.name
-    }
-    fn set_name(&mut self, name: String) {
-        self.name = name;
-    }
+    (renamed.same_but_comment(b) && a.name() != b.name()).then(|| b.name())
 }
 
 /// The column set of a unique, non-partial index on plain columns.

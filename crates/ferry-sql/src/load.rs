@@ -10,6 +10,7 @@ use sqlparser::tokenizer::{Token, Tokenizer};
 use crate::expr::expr;
 use crate::split::{split_statements, Comment, SqlStatement, Tok};
 
+mod comment;
 mod default_privileges;
 mod domain;
 mod exclusion;
@@ -810,6 +811,7 @@ impl<'d> Loader<'d> {
             on_update: ReferentialAction::NoAction,
             match_type: MatchType::Simple,
             deferrable: Deferrable::NotDeferrable,
+            comment: None,
         };
         loop {
             if p.eat_word("match") {
@@ -888,6 +890,7 @@ impl<'d> Loader<'d> {
                     name,
                     columns,
                     autoincrement,
+                    comment: None,
                 });
             }
             PendingConstraint::Unique {
@@ -920,6 +923,7 @@ impl<'d> Loader<'d> {
                         columns,
                         nulls_not_distinct,
                         deferrable,
+                        comment: None,
                     });
                 }
             }
@@ -987,6 +991,7 @@ impl<'d> Loader<'d> {
                         name,
                         expr: e,
                         no_inherit,
+                        comment: None,
                     });
                 }
             }
@@ -1177,9 +1182,11 @@ impl<'d> Loader<'d> {
             Vec::new()
         };
         let nulls_not_distinct = p.nulls_distinct()?;
-        if p.eat_word("with") {
-            p.paren_expr()?;
-        }
+        let storage = if p.eat_word("with") {
+            StorageParams(p.storage_params()?)
+        } else {
+            StorageParams::default()
+        };
         if p.eat_word("tablespace") {
             p.ident()?;
         }
@@ -1244,6 +1251,8 @@ impl<'d> Loader<'d> {
             include,
             predicate,
             nulls_not_distinct,
+            storage,
+            comment: None,
         };
         if let Some(table) = self.schema.tables.get_mut(&table_name) {
             table.indexes.push(index);
@@ -1551,6 +1560,12 @@ impl<'d> Loader<'d> {
         }
         if self.kind == DialectKind::Postgres && p.peek_word("domain") {
             return self.comment_on_domain(p);
+        }
+        if self.kind == DialectKind::Postgres && p.peek_word("index") {
+            return self.comment_on_index(p);
+        }
+        if self.kind == DialectKind::Postgres && p.peek_word("constraint") {
+            return self.comment_on_constraint(p);
         }
         if self.kind == DialectKind::Postgres
             && ["function", "procedure", "routine", "trigger"]
@@ -2351,6 +2366,30 @@ impl StmtParser<'_> {
             return Err(
                 self.unexpected("(expected NO ACTION, RESTRICT, CASCADE, SET NULL or SET DEFAULT)")
             );
+        })
+    }
+
+    /// `( name [= value] [, ...] )` after `WITH`: `name=value` strings in the order
+    /// written, as the server stores them (`'70'` and `70` alike, a bare name `name=true`).
+    fn storage_params(&mut self) -> PResult<Vec<String>> {
+        self.paren_list(|p| {
+            let name = p.ident()?;
+            let value = if p.eat(&Token::Eq) {
+                match p.current().map(|t| t.token.clone()) {
+                    Some(Token::SingleQuotedString(s)) => {
+                        p.pos += 1;
+                        s
+                    }
+                    Some(Token::Number(n, _)) => {
+                        p.pos += 1;
+                        n
+                    }
+                    _ => p.ident()?,
+                }
+            } else {
+                "true".to_string()
+            };
+            Ok(format!("{name}={value}"))
         })
     }
 

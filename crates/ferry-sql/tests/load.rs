@@ -317,3 +317,53 @@ fn replayed_statements_on_unknown_functions_stay_opaque() {
     let err = load_str("COMMENT ON FUNCTION f(int) IS 'x';", "s.sql", &Plain).unwrap_err();
     assert!(err.message.contains("unknown function"), "{err}");
 }
+
+#[test]
+fn index_storage_parameters_and_comments() {
+    let s = load(
+        "CREATE TABLE t (id int CONSTRAINT t_pk PRIMARY KEY, a text CHECK (a <> ''));\n\
+         CREATE INDEX i ON t (a) WITH (FillFactor = '70', deduplicate_items=ON, fastupdate);\n\
+         COMMENT ON INDEX i IS 'an index';\n\
+         COMMENT ON CONSTRAINT t_pk ON t IS 'the key';\n\
+         COMMENT ON CONSTRAINT t_a_check ON public.t IS 'not empty';\n\
+         COMMENT ON CONSTRAINT t_a_check ON public.t IS NULL;\n",
+    );
+    let t = table(&s, "t");
+    let i = &t.indexes[0];
+    // Names lower case, values as the server keeps them, in the order written.
+    assert_eq!(
+        i.storage.0,
+        ["fillfactor=70", "deduplicate_items=on", "fastupdate=true"]
+    );
+    assert_eq!(i.comment.as_deref(), Some("an index"));
+    assert_eq!(
+        t.primary_key.as_ref().unwrap().comment.as_deref(),
+        Some("the key")
+    );
+    assert_eq!(t.checks[0].comment, None);
+    // Compared as a set: the order the server keeps does not make two indexes differ.
+    let mut reordered = i.clone();
+    reordered.storage.0.reverse();
+    assert_eq!(&reordered, i);
+
+    let s = ferry_sql::replay(
+        [(
+            "m.sql",
+            "CREATE TABLE t (a text);\n\
+             CREATE INDEX i ON t (a) WITH (fillfactor = 70, deduplicate_items = off);\n\
+             ALTER INDEX i SET (fillfactor = 80);\n\
+             ALTER INDEX i RESET (deduplicate_items);\n\
+             ALTER INDEX i RENAME TO j;\n\
+             COMMENT ON INDEX j IS 'renamed';\n",
+        )],
+        &Plain,
+    )
+    .unwrap();
+    assert!(s.opaque.is_empty(), "{:?}", s.opaque);
+    let i = &table(&s, "t").indexes[0];
+    assert_eq!(
+        (i.name.as_str(), &i.storage.0[..]),
+        ("j", &["fillfactor=80".to_string()][..])
+    );
+    assert_eq!(i.comment.as_deref(), Some("renamed"));
+}

@@ -20,6 +20,7 @@ fn table(name: &str, cols: &[(&str, &str)], pk: &[&str]) -> Table {
             name: String::new(),
             columns: pk.iter().map(|c| c.to_string()).collect(),
             autoincrement: false,
+            comment: None,
         });
     }
     t
@@ -35,6 +36,7 @@ fn fk(cols: &[&str], parent: &str, ref_cols: &[&str], on_delete: ReferentialActi
         on_update: ReferentialAction::NoAction,
         match_type: Default::default(),
         deferrable: Default::default(),
+        comment: None,
     }
 }
 
@@ -47,6 +49,7 @@ fn index(name: &str, cols: &[&str]) -> Index {
         include: vec![],
         predicate: None,
         nulls_not_distinct: false,
+        ..Default::default()
     }
 }
 

@@ -61,7 +61,8 @@ pub(super) fn read_domains(
     }
     // NOT NULL is typnotnull (PostgreSQL 17 also keeps it as a constraint, skipped here).
     let sql = format!(
-        "SELECT co.contypid, co.conname::text, pg_get_expr(co.conbin, 0) \
+        "SELECT co.contypid, co.conname::text, pg_get_expr(co.conbin, 0), \
+           obj_description(co.oid, 'pg_constraint') \
          FROM pg_constraint co \
          JOIN pg_type t ON t.oid = co.contypid \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
@@ -78,6 +79,7 @@ pub(super) fn read_domains(
             name: get(&row, 1)?,
             expr: expr(text.as_deref().unwrap_or("")),
             no_inherit: false,
+            comment: get(&row, 3)?,
         });
     }
     for (_, mut d) in by_oid {

@@ -17,8 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{
-    type_name_of, Change, CheckConstraint, Domain, HazardKind, PlanError, QualifiedName, Schema,
-    Step,
+    type_name_of, Change, CheckConstraint, Constraint, Domain, HazardKind, PlanError,
+    QualifiedName, Schema, Step,
 };
 
 use super::{
@@ -43,7 +43,10 @@ impl Planner<'_> {
                     // PostgreSQL cannot check a new constraint against values inside
                     // arrays ("cannot alter type ... because column ... uses it"): such a
                     // domain is created again, its columns converted through the base type.
-                    let validates = to.checks.iter().any(|c| !from.checks.contains(c))
+                    let validates = to
+                        .checks
+                        .iter()
+                        .any(|c| !from.checks.iter().any(|f| f.same_but_comment(c)))
                         || (to.not_null && !from.not_null);
                     if from.data_type != to.data_type
                         || from.collation != to.collation
@@ -381,6 +384,10 @@ fn create_domain_step(schema: &Schema, d: &Domain) -> Step {
             d.comment.as_deref(),
         ));
     }
+    for ck in d.checks.iter().filter(|c| c.comment.is_some()) {
+        step.statements
+            .push(check_comment_sql(&d.name, &ck.name, ck.comment.as_deref()));
+    }
     step
 }
 
@@ -424,20 +431,41 @@ impl Planner<'_> {
     }
 }
 
+fn check_comment_sql(domain: &QualifiedName, check: &str, text: Option<&str>) -> String {
+    let target = format!(
+        "{} ON DOMAIN {}",
+        quote_ident(check),
+        quote_qualified(domain)
+    );
+    comment_sql("CONSTRAINT", &target, text)
+}
+
 /// `ALTER DOMAIN` statements for a domain whose base type and collation stay.
 fn alter_domain_step(from: &Domain, to: &Domain) -> Option<Step> {
     let name = quote_qualified(&to.name);
     let alter = format!("ALTER DOMAIN {name}");
     let mut step = Step::default();
+    // Checks whose comment alone changed stay.
+    let mut comments: Vec<String> = Vec::new();
+    for new in &to.checks {
+        let old = from.checks.iter().find(|c| c.name == new.name);
+        if old.is_some_and(|o| o != new && o.same_but_comment(new)) {
+            comments.push(check_comment_sql(
+                &to.name,
+                &new.name,
+                new.comment.as_deref(),
+            ));
+        }
+    }
     let mut dropped: Vec<&CheckConstraint> = from
         .checks
         .iter()
-        .filter(|c| !to.checks.contains(c))
+        .filter(|c| !to.checks.iter().any(|n| c.same_but_comment(n)))
         .collect();
     let mut added: Vec<&CheckConstraint> = to
         .checks
         .iter()
-        .filter(|c| !from.checks.contains(c))
+        .filter(|c| !from.checks.iter().any(|o| o.same_but_comment(c)))
         .collect();
     // Same expression, new name (implicit names shift when an earlier check goes).
     let mut renames: Vec<(&CheckConstraint, &CheckConstraint)> = Vec::new();
@@ -464,6 +492,13 @@ fn alter_domain_step(from: &Domain, to: &Domain) -> Option<Step> {
             quote_ident(&old.name),
             quote_ident(&new.name)
         ));
+        if old.comment != new.comment {
+            comments.push(check_comment_sql(
+                &to.name,
+                &new.name,
+                new.comment.as_deref(),
+            ));
+        }
     }
     if from.default != to.default {
         step.statements.push(match &to.default {
@@ -486,6 +521,9 @@ fn alter_domain_step(from: &Domain, to: &Domain) -> Option<Step> {
     for ck in &added {
         step.statements
             .push(format!("{alter} ADD {}", check_sql(ck)));
+        if ck.comment.is_some() {
+            comments.push(check_comment_sql(&to.name, &ck.name, ck.comment.as_deref()));
+        }
         step.hazards.push(hazard(
             HazardKind::MayFail,
             format!(
@@ -498,6 +536,7 @@ fn alter_domain_step(from: &Domain, to: &Domain) -> Option<Step> {
         step.statements
             .push(comment_sql("DOMAIN", &name, to.comment.as_deref()));
     }
+    step.statements.extend(comments);
     (!step.statements.is_empty()).then_some(step)
 }
 

@@ -33,6 +33,7 @@ fn with_pk(mut t: Table, cols: &[&str]) -> Table {
         name: format!("{}_pkey", t.name.name),
         columns: cols.iter().map(|c| c.to_string()).collect(),
         autoincrement: false,
+        comment: None,
     });
     t
 }
@@ -47,6 +48,7 @@ fn fk(name: &str, cols: &[&str], ref_table: &str, ref_cols: &[&str]) -> ForeignK
         on_update: ReferentialAction::NoAction,
         match_type: MatchType::Simple,
         deferrable: Deferrable::NotDeferrable,
+        comment: None,
     }
 }
 
@@ -212,6 +214,7 @@ fn a_dropped_table_goes_first_when_its_names_are_taken_again() {
         include: vec![],
         predicate: None,
         nulls_not_distinct: false,
+        ..Default::default()
     });
     let mut t = table("t", vec![col("a", "integer")]);
     t.indexes = old.indexes.clone();
@@ -301,6 +304,7 @@ fn phases_are_ordered() {
         include: vec![],
         predicate: None,
         nulls_not_distinct: false,
+        ..Default::default()
     });
     let p = plan_between(&from, &to);
     let s = statements(&p);
@@ -561,6 +565,7 @@ fn dropping_a_referenced_key_rebuilds_its_foreign_keys() {
             columns: vec!["id".into()],
             nulls_not_distinct: false,
             deferrable: Deferrable::NotDeferrable,
+            comment: None,
         });
     }
     let s = statements(&plan_between(&from, &to));
@@ -688,6 +693,7 @@ fn indexes_render_every_option() {
         include: vec!["c".into()],
         predicate: Some(pg_expr("b > 0")),
         nulls_not_distinct: true,
+        ..Default::default()
     };
     assert_eq!(
         create_index_sql(&qn("public", "t"), &idx),
@@ -996,6 +1002,7 @@ fn implicit_names_follow_a_table_rename() {
             name: format!("{t}_n_check"),
             expr: pg_expr("n <> ''"),
             no_inherit: false,
+            comment: None,
         });
         table.indexes.push(Index {
             name: format!("{t}_n_idx"),
@@ -1005,6 +1012,7 @@ fn implicit_names_follow_a_table_rename() {
             include: vec![],
             predicate: None,
             nulls_not_distinct: false,
+            ..Default::default()
         });
         let mut s = schema(vec![table]);
         let seq = Sequence {
@@ -1060,6 +1068,7 @@ fn exclusion(name: &str, operator: &str, predicate: Option<&str>) -> ExclusionCo
         include: Vec::new(),
         predicate: predicate.map(pg_expr),
         deferrable: Deferrable::NotDeferrable,
+        comment: None,
     }
 }
 

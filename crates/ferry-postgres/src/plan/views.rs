@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ferry_core::{Change, GrantObject, HazardKind, QualifiedName, Schema, Step, TableChange, View};
 
-use super::{comment_sql, create_index_sql};
+use super::{alter_index_sql, comment_sql, create_index_statements};
 use crate::dialect::{quote_ident, quote_qualified};
 
 /// The steps that drop views (run before every table change) and the steps that create or
@@ -54,7 +54,11 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
                         )));
                     }
                     extras.extend(column_comment_steps(old, new));
-                    for idx in old.indexes.iter().filter(|i| !new.indexes.contains(i)) {
+                    let gone = old.indexes.iter().filter(|i| !new.indexes.contains(i));
+                    let added = new.indexes.iter().filter(|i| !old.indexes.contains(i));
+                    let (gone, added, altered) =
+                        ferry_core::same_builds(gone.cloned().collect(), added.cloned().collect());
+                    for idx in gone {
                         drop_extras.push(Step::new(format!(
                             "DROP INDEX {}",
                             quote_qualified(&QualifiedName::new(
@@ -63,8 +67,17 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
                             ))
                         )));
                     }
-                    for idx in new.indexes.iter().filter(|i| !old.indexes.contains(i)) {
-                        extras.push(Step::new(create_index_sql(&new.name, idx)));
+                    for idx in &added {
+                        extras.push(Step {
+                            statements: create_index_statements(&new.name, idx),
+                            ..Step::default()
+                        });
+                    }
+                    for (from, to) in &altered {
+                        extras.push(Step {
+                            statements: alter_index_sql(&new.name.schema, from, to),
+                            ..Step::default()
+                        });
                     }
                 } else if replaceable(old, new) {
                     replaced.insert(new.name.clone());
@@ -285,7 +298,8 @@ fn create_view_step(from: &Schema, v: &View, or_replace: bool) -> Step {
                 .push(column_comment_sql(v, column, Some(text)));
         }
         for idx in &v.indexes {
-            step.statements.push(create_index_sql(&v.name, idx));
+            step.statements
+                .extend(create_index_statements(&v.name, idx));
         }
         // A view dropped and created again has lost its privileges: all of them again.
         step.statements.extend(super::grants::created(

@@ -182,6 +182,7 @@ impl Loader<'_> {
             name,
             expr: expr(text, self.kind),
             no_inherit: false,
+            comment: None,
         });
         domain.checks.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(())

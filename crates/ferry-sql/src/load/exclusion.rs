@@ -44,6 +44,7 @@ impl Loader<'_> {
             include,
             predicate,
             deferrable,
+            comment: None,
         })
     }
 }

@@ -1700,6 +1700,7 @@ impl Loader<'_> {
                 name: name.clone(),
                 columns,
                 autoincrement: false,
+                comment: None,
             });
         } else {
             t.uniques.push(UniqueConstraint {
@@ -1707,6 +1708,7 @@ impl Loader<'_> {
                 columns,
                 nulls_not_distinct,
                 deferrable,
+                comment: None,
             });
         }
         self.forget_relation(&table.schema, &index_name);
@@ -2284,6 +2286,30 @@ impl Loader<'_> {
                 .get(p.pos + 1)
                 .is_some_and(|t| t.token == Token::LParen)
         {
+            // Storage parameters: the server drops the named ones and appends the ones set,
+            // in order. A key's index keeps its parameters apart from the model.
+            let set = if p.eat_word("reset") {
+                p.paren_list(|p| p.ident())?
+                    .into_iter()
+                    .map(|n| (n, None))
+                    .collect::<Vec<_>>()
+            } else {
+                p.expect_word("set")?;
+                p.storage_params()?
+                    .into_iter()
+                    .map(|e| (StorageParams::name_of(&e).to_string(), Some(e)))
+                    .collect()
+            };
+            p.expect_end()?;
+            if let Some(index) = self.index_mut(&name) {
+                for (param, entry) in set {
+                    index
+                        .storage
+                        .0
+                        .retain(|e| StorageParams::name_of(e) != param);
+                    index.storage.0.extend(entry);
+                }
+            }
             return Ok(true);
         }
         if p.peek_word("alter") && p.rest_words().contains(&"statistics".to_string()) {

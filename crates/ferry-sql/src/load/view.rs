@@ -26,7 +26,7 @@ impl Loader<'_> {
             return Ok(false);
         }
         let mut options = if p.eat_word("with") {
-            view_options(p)?
+            p.storage_params()?
         } else {
             Vec::new()
         };
@@ -210,28 +210,4 @@ impl Loader<'_> {
             }
         }
     }
-}
-
-/// `( name [= value] [, ...] )` after `WITH`: sorted `name=value` strings; a bare name is
-/// `name=true`, as the server stores it.
-fn view_options(p: &mut StmtParser) -> PResult<Vec<String>> {
-    p.paren_list(|p| {
-        let name = p.ident()?;
-        let value = if p.eat(&Token::Eq) {
-            match p.current().map(|t| t.token.clone()) {
-                Some(Token::SingleQuotedString(s)) => {
-                    p.pos += 1;
-                    s
-                }
-                Some(Token::Number(n, _)) => {
-                    p.pos += 1;
-                    n
-                }
-                _ => p.ident()?,
-            }
-        } else {
-            "true".to_string()
-        };
-        Ok(format!("{name}={value}"))
-    })
 }

@@ -25,6 +25,7 @@ fn pk(cols: &[&str]) -> Option<PrimaryKey> {
         name: String::new(),
         columns: cols.iter().map(|c| c.to_string()).collect(),
         autoincrement: false,
+        comment: None,
     })
 }
 
@@ -38,6 +39,7 @@ fn fk(cols: &[&str], parent: &str, ref_cols: &[&str]) -> ForeignKey {
         on_update: ReferentialAction::NoAction,
         match_type: MatchType::Simple,
         deferrable: Deferrable::NotDeferrable,
+        comment: None,
     }
 }
 
@@ -50,6 +52,7 @@ fn index(name: &str, cols: &[&str]) -> Index {
         include: Vec::new(),
         predicate: None,
         nulls_not_distinct: false,
+        ..Default::default()
     }
 }
 
@@ -150,17 +153,20 @@ fn create_table_renders_every_clause() {
         name: String::new(),
         columns: vec!["id".into()],
         autoincrement: true,
+        comment: None,
     });
     t.uniques.push(UniqueConstraint {
         name: "posts_title_key".into(),
         columns: vec!["title".into(), "author_id".into()],
         nulls_not_distinct: false,
         deferrable: Deferrable::NotDeferrable,
+        comment: None,
     });
     t.checks.push(CheckConstraint {
         name: String::new(),
         expr: e("score >= -1"),
         no_inherit: false,
+        comment: None,
     });
     t.foreign_keys.push(ForeignKey {
         on_delete: ReferentialAction::Cascade,
@@ -195,6 +201,7 @@ fn composite_and_plain_primary_keys_are_table_constraints() {
         name: "tags_pk".into(),
         columns: vec!["post_id".into(), "tag".into()],
         autoincrement: false,
+        comment: None,
     });
     t.without_rowid = true;
     t.strict = true;
@@ -412,6 +419,7 @@ fn virtual_generated_and_unique_columns() {
         columns: vec!["handle".into()],
         nulls_not_distinct: false,
         deferrable: Deferrable::NotDeferrable,
+        comment: None,
     });
     assert!(is_rebuild(&plan_of(&from, &schema(vec![t]))));
 }
@@ -485,6 +493,7 @@ fn constrained_column_drop_rebuilds_and_reports_the_loss() {
         name: String::new(),
         expr: e("age >= 0"),
         no_inherit: false,
+        comment: None,
     });
     let from = schema(vec![before]);
     let mut t = users();
@@ -571,6 +580,7 @@ fn rename_alone_keeps_checks_indexes_and_references() {
         name: String::new(),
         expr: e("length(email) > 3"),
         no_inherit: false,
+        comment: None,
     });
     let mut idx = index("users_lower_email", &[]);
     idx.keys.push(IndexKey {
@@ -744,6 +754,7 @@ fn unsupported_objects_are_plan_errors() {
         name: String::new(),
         columns: vec!["a".into(), "b".into()],
         autoincrement: true,
+        comment: None,
     });
     let to = schema(vec![t]);
     let changes = diff(&Schema::default(), &to, &Renames::default());
@@ -769,6 +780,7 @@ fn constraint_order_alone_is_no_change() {
             columns: cols.iter().map(|c| c.to_string()).collect(),
             nulls_not_distinct: false,
             deferrable: Deferrable::NotDeferrable,
+            comment: None,
         });
     }
     let mut b = a.clone();
