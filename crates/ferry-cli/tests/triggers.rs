@@ -209,15 +209,8 @@ fn generate_migrate_and_rollback_triggers() {
         down.contains("DROP TRIGGER touch ON public.users"),
         "{down}"
     );
-    ok(run_in(dir, &["generate", "noop"]));
-    assert!(
-        !dir.join("migrations").read_dir().unwrap().any(|e| e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .contains("noop")),
-        "a second migration was generated"
-    );
+    // Replaying the migrations builds the schema: nothing left to generate.
+    assert_generates_nothing(dir);
 
     ok(run_in(dir, &["migrate"]));
     db.execute("INSERT INTO users (name) VALUES ('a'); UPDATE users SET name = 'b'")

@@ -1101,13 +1101,15 @@ const HAND_WRITTEN_FORMS: &[(&str, &str, &str)] = &[
          CREATE INDEX t_expr ON t ((\"Order\" + b)) WHERE \"select\" <> 'a';",
     ),
     (
-        "storage settings, owners and statistics change nothing ferry models",
+        "table storage settings, owners and statistics change nothing ferry models; an index's \
+         storage parameters are modelled",
         "CREATE TABLE t (id int PRIMARY KEY, doc text); CREATE INDEX t_doc ON t (doc); \
          ALTER TABLE t OWNER TO postgres; ALTER TABLE t SET (fillfactor = 70); \
          ALTER TABLE t ALTER COLUMN doc SET STATISTICS 500, ALTER COLUMN doc SET STORAGE EXTERNAL; \
          ALTER INDEX t_doc SET (fillfactor = 80); ALTER TABLE t CLUSTER ON t_pkey; \
          ALTER TABLE t SET WITHOUT CLUSTER; ALTER TABLE t SET UNLOGGED; ALTER TABLE t SET LOGGED;",
-        "CREATE TABLE t (id int PRIMARY KEY, doc text); CREATE INDEX t_doc ON t (doc);",
+        "CREATE TABLE t (id int PRIMARY KEY, doc text); \
+         CREATE INDEX t_doc ON t (doc) WITH (fillfactor = 80);",
     ),
     (
         "implicit names freed by drops are taken again",

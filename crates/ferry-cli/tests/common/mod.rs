@@ -352,6 +352,19 @@ pub fn pg_project(url: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `ferry generate` in the project `dir` writes no migration: replaying the migrations
+/// (offline) builds exactly what the schema files declare.
+pub fn assert_generates_nothing(dir: &Path) {
+    let out = ok(run_in(dir, &["generate", "nothing"]));
+    let generated = dir.join("migrations").read_dir().unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with("_nothing")
+    });
+    assert!(!generated, "a migration was generated:\n{out}");
+}
+
 /// `ferry diff` of the PostgreSQL schema file `file` against itself, with `extra` arguments
 /// (e.g. `--dev-url`): how ferry reads the file, errors included.
 pub fn read_pg_file(file: &str, extra: &[&str]) -> Output {
