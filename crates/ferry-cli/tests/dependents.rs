@@ -238,3 +238,45 @@ fn function_recreated_under_its_dependents() {
         vec![vec![Some("integer".into())]]
     );
 }
+
+/// The same around a check the plan changes anyway, and around a function whose argument
+/// types change (the differ drops the old one and creates a new one of the same name).
+#[test]
+fn function_signature_changes_under_changed_dependents() {
+    let db = PgDb::new();
+    let p = pg_project(&db.url);
+    let dir = p.path();
+    write_file(dir, "schema/s.sql", PRICES);
+    ok(run_in(dir, &["generate", "init", "--version", "1"]));
+    ok(run_in(dir, &["migrate"]));
+    db.execute("INSERT INTO items (id, price, owner) VALUES (1, 2, 'ada')")
+        .unwrap();
+
+    let stricter = PRICES
+        .replace("RETURNS integer", "RETURNS bigint")
+        .replace("::integer", "::bigint")
+        .replace("CHECK (cents(price) > 0)", "CHECK (cents(price) > 1)");
+    write_file(dir, "schema/s.sql", &stricter);
+    ok(run_in(dir, &["generate", "stricter", "--version", "2"]));
+    ok(run_in(dir, &["migrate"]));
+    matches_schema(&db, dir);
+
+    let float_args = stricter.replace("cents(amount numeric)", "cents(amount double precision)");
+    write_file(dir, "schema/s.sql", &float_args);
+    ok(run_in(dir, &["generate", "floats", "--version", "3"]));
+    ok(run_in(dir, &["migrate"]));
+    matches_schema(&db, dir);
+    assert_eq!(
+        db.query_strings("SELECT c::text FROM item_cents"),
+        vec![vec![Some("200".into())]]
+    );
+    ok(run_in(dir, &["rollback", "--force"]));
+    ok(run_in(dir, &["rollback", "--force"]));
+    matches_schema_text(&db, dir, PRICES);
+}
+
+/// The database equals `text` written as the schema.
+fn matches_schema_text(db: &PgDb, dir: &Path, text: &str) {
+    write_file(dir, "schema/s.sql", text);
+    matches_schema(db, dir);
+}

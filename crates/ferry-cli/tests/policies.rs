@@ -234,10 +234,7 @@ fn generate_and_migrate_through_a_type_change_under_a_policy() {
         &dir.join("schema").display().to_string(),
         "--exit-code",
     ]);
-    assert_eq!(
-        out2.code, 0,
-        "database vs schema after migrate:\n{out2}"
-    );
+    assert_eq!(out2.code, 0, "database vs schema after migrate:\n{out2}");
     assert_eq!(
         db.query_strings(
             "SELECT policyname, array_to_string(roles, ',') FROM pg_policies \

@@ -76,8 +76,8 @@ struct Phases {
     extensions: Vec<Step>,
     /// Views in the way of a change, and dropped views; see `views.rs`.
     drop_views: Vec<Step>,
-    /// Column defaults, checks and indexes calling a function that is dropped and created
-    /// again; see `Planner::drop_function_dependents`.
+    /// Column defaults, checks, exclusion constraints, indexes and domain checks calling a
+    /// function that is dropped and created again; see `Planner::drop_function_dependents`.
     drop_function_dependents: Vec<Step>,
     types: Vec<Step>,
     composite_types: Vec<Step>,
@@ -538,10 +538,11 @@ impl<'a> Planner<'a> {
         self.drop_foreign_keys_of_broken_keys();
         self.create_tables();
         let diffs: Vec<&TableDiff> = self.altered_by_from.values().copied().collect();
+        // Before the differ's own drops of the same objects, which come after the functions.
+        self.drop_function_dependents();
         for td in diffs {
             self.alter_table(td);
         }
-        self.drop_function_dependents();
         self.readd_objects();
         self.drop_tables();
         let (drop_views, create_views) = views::plan_views(self.from, self.to, self.changes);

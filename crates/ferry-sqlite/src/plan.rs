@@ -41,7 +41,7 @@ pub(crate) fn plan(from: &Schema, to: &Schema, changes: &[Change]) -> Result<Pla
             | Change::DropNamespace(n)
             | Change::CommentNamespace { name: n, .. } => {
                 return Err(PlanError(format!(
-                    "SQLite has no schemas other than main: cannot create or drop schema {n}"
+                    "SQLite has no schemas other than main: cannot create, drop or comment on schema {n}"
                 )))
             }
             Change::CreateEnum(e) | Change::DropEnum(e) | Change::AlterEnum { to: e, .. } => {

@@ -422,6 +422,21 @@ impl Planner<'_> {
                     .push(format!("{alter} DROP CONSTRAINT {}", quote_ident(&ck.name)));
                 adds.statements
                     .push(format!("{alter} ADD {}", check_sql(ck)));
+                if ck.comment.is_some() {
+                    adds.statements.push(check_comment_sql(
+                        &d.name,
+                        &ck.name,
+                        ck.comment.as_deref(),
+                    ));
+                }
+                adds.hazards.push(hazard(
+                    HazardKind::MayFail,
+                    format!(
+                        "adds check {} to domain {} again: fails if a value of the type \
+                         violates it under the changed function",
+                        ck.name, d.name
+                    ),
+                ));
             }
             if !drops.statements.is_empty() {
                 self.phases.drop_function_dependents.push(drops);

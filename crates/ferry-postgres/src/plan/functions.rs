@@ -75,6 +75,11 @@ pub(super) fn plan_functions(
                     out.functions.push(step);
                 }
             }
+            // Replaced by one of the same name with other arguments: gone before its callers
+            // come back, so that they bind to the new one.
+            Change::DropFunction(f) if recreated_functions.contains(&f.name) => {
+                out.functions.push(drop_function_step(f))
+            }
             Change::DropFunction(f) => out.drop_functions.push(drop_function_step(f)),
             Change::AlterFunction { from: old, to: new } => {
                 let mut old_uncommented = old.with_grants_of(new);
@@ -203,7 +208,10 @@ pub(super) fn plan_functions(
         if dropped.contains(&(table.clone(), name.clone())) {
             continue;
         }
-        let by_function = recreated_functions.contains(&t.function);
+        let by_function = recreated_functions.contains(&t.function)
+            || t.when
+                .as_ref()
+                .is_some_and(|w| super::calls_any(&w.sql, &recreated_functions));
         let by_view = dropped_views.contains(table);
         let by_columns = column_changes.contains(table)
             && !renamed_only.contains(table)
@@ -224,13 +232,23 @@ pub(super) fn plan_functions(
     out
 }
 
-/// Functions (by name) that the plan drops and creates again: what calls them (triggers,
-/// views, column defaults, checks, indexes, policies) must go before and come back after.
+/// Functions (by name) that the plan drops and creates again, or drops while creating one
+/// of the same name (new argument types): what calls them (triggers, views, column
+/// defaults, checks, indexes, policies) must go before and come back after, bound to the
+/// new function.
 pub(super) fn recreated_functions(changes: &[Change]) -> BTreeSet<QualifiedName> {
+    let created: BTreeSet<&QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateFunction(f) => Some(&f.name),
+            _ => None,
+        })
+        .collect();
     changes
         .iter()
         .filter_map(|c| match c {
             Change::AlterFunction { from, to } if recreates(from, to) => Some(to.name.clone()),
+            Change::DropFunction(f) if created.contains(&f.name) => Some(f.name.clone()),
             _ => None,
         })
         .collect()

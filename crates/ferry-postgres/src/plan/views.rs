@@ -29,7 +29,7 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
     let mut replaced: BTreeSet<QualifiedName> = BTreeSet::new();
     let mut created: BTreeSet<QualifiedName> = BTreeSet::new();
     // Per-view statements that neither drop nor create the view (comments, indexes).
-    let mut drop_extras: Vec<Step> = Vec::new();
+    let mut drop_extras: BTreeMap<QualifiedName, Vec<Step>> = BTreeMap::new();
     let mut create_extras: BTreeMap<QualifiedName, Vec<Step>> = BTreeMap::new();
     for c in changes {
         match c {
@@ -59,13 +59,16 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
                     let (gone, added, altered) =
                         ferry_core::same_builds(gone.cloned().collect(), added.cloned().collect());
                     for idx in gone {
-                        drop_extras.push(Step::new(format!(
-                            "DROP INDEX {}",
-                            quote_qualified(&QualifiedName::new(
-                                old.name.schema.clone(),
-                                idx.name.clone()
-                            ))
-                        )));
+                        drop_extras
+                            .entry(old.name.clone())
+                            .or_default()
+                            .push(Step::new(format!(
+                                "DROP INDEX {}",
+                                quote_qualified(&QualifiedName::new(
+                                    old.name.schema.clone(),
+                                    idx.name.clone()
+                                ))
+                            )));
                     }
                     for idx in &added {
                         extras.push(Step {
@@ -138,7 +141,12 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
         }
         drops.push(step);
     }
-    drops.extend(drop_extras);
+    // A view dropped anyway takes its indexes along and comes back with its target ones.
+    for (name, steps) in drop_extras {
+        if !dropped.contains(&name) {
+            drops.extend(steps);
+        }
+    }
 
     let mut creates = Vec::new();
     for name in ferry_sql::view_dependency_order(&to.views) {
@@ -158,7 +166,10 @@ pub(super) fn plan_views(from: &Schema, to: &Schema, changes: &[Change]) -> (Vec
             }
             creates.extend(column_comment_steps(old, v));
         }
-        if let Some(extras) = create_extras.remove(&name) {
+        if let Some(extras) = create_extras
+            .remove(&name)
+            .filter(|_| !created.contains(&name))
+        {
             creates.extend(extras);
         }
     }
