@@ -1243,31 +1243,32 @@ impl<'a> Planner<'a> {
                     ..Step::default()
                 });
             }
-            let mut inline_comments = Vec::new();
-            let mut comment = |name: &String, text: &Option<String>| {
-                if text.is_some() {
-                    inline_comments.push(constraint_comment_sql(
-                        &table.name,
-                        name,
-                        text.as_deref(),
-                    ));
-                }
-            };
-            if let Some(pk) = &table.primary_key {
-                comment(&pk.name, &pk.comment);
-            }
-            table
-                .uniques
-                .iter()
-                .for_each(|u| comment(&u.name, &u.comment));
-            table
-                .checks
-                .iter()
-                .for_each(|c| comment(&c.name, &c.comment));
-            table
-                .exclusions
-                .iter()
-                .for_each(|x| comment(&x.name, &x.comment));
+            let t = &table.name;
+            let mut inline_comments: Vec<String> = Vec::new();
+            inline_comments.extend(
+                table
+                    .primary_key
+                    .iter()
+                    .filter_map(|pk| constraint_comment_statement(t, pk)),
+            );
+            inline_comments.extend(
+                table
+                    .uniques
+                    .iter()
+                    .filter_map(|u| constraint_comment_statement(t, u)),
+            );
+            inline_comments.extend(
+                table
+                    .checks
+                    .iter()
+                    .filter_map(|c| constraint_comment_statement(t, c)),
+            );
+            inline_comments.extend(
+                table
+                    .exclusions
+                    .iter()
+                    .filter_map(|x| constraint_comment_statement(t, x)),
+            );
             for fk in &table.foreign_keys {
                 if !self.fk_inline(table, fk) {
                     let mut step =
@@ -1276,7 +1277,7 @@ impl<'a> Planner<'a> {
                         .extend(constraint_comment_statement(&table.name, fk));
                     self.phases.add_foreign_keys.push(step);
                 } else {
-                    comment(&fk.name, &fk.comment);
+                    inline_comments.extend(constraint_comment_statement(t, fk));
                 }
             }
             self.phases

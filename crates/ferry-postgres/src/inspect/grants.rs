@@ -81,7 +81,11 @@ pub(super) fn read_default_privileges(
     schema: &mut Schema,
 ) -> Result<(), DbError> {
     let sql = format!(
-        "SELECT CASE WHEN d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user)                 THEN NULL ELSE pg_get_userbyid(d.defaclrole)::text END,                 n.nspname::text, d.defaclobjtype::text, {}          FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace          WHERE d.defaclnamespace = 0 OR ({SCHEMA_FILTER})",
+        "SELECT CASE WHEN d.defaclrole = (SELECT oid FROM pg_roles WHERE rolname = current_user) \
+           THEN NULL ELSE pg_get_userbyid(d.defaclrole)::text END, \
+           n.nspname::text, d.defaclobjtype::text, {} \
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace \
+         WHERE d.defaclnamespace = 0 OR ({SCHEMA_FILTER})",
         acl_items_sql("d.defaclacl", 'r', "d.defaclrole"),
     );
     for row in query(client, &sql, "default privileges")? {
